@@ -1,0 +1,19 @@
+//! Haven's domain: the records a child protection service keeps, the code lists they use, how they
+//! are validated, and who may see or change them.
+//!
+//! Architecture invariant: nothing here does I/O. No database, no network, no clock: time comes in
+//! through [`clock::Clock`], so every rule can be tested with a fixed date.
+
+pub mod audit;
+pub mod case;
+pub mod clock;
+pub mod codelist;
+pub mod country;
+pub mod dates;
+pub mod history;
+pub mod ids;
+pub mod policy;
+pub mod problems;
+pub mod user;
+
+pub use problems::{FieldError, Problems};

@@ -1,0 +1,43 @@
+use haven_domain::Problems;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record, or none the actor may see: the two are indistinguishable on purpose.
+    #[error("not found")]
+    NotFound,
+    /// The record changed since the version the caller read.
+    #[error("the record is at version {current}, not the version given")]
+    Conflict { current: i64 },
+    #[error("invalid input: {0}")]
+    Invalid(Problems),
+    #[error("not permitted")]
+    Denied,
+    /// A unique value (agency code, e-mail) is taken.
+    #[error("{0} is already taken")]
+    Duplicate(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Stored data that cannot be read back (a bug or tampering).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<Problems> for StoreError {
+    fn from(p: Problems) -> Self {
+        Self::Invalid(p)
+    }
+}
+
+impl From<haven_domain::policy::Denied> for StoreError {
+    fn from(_: haven_domain::policy::Denied) -> Self {
+        Self::Denied
+    }
+}
