@@ -302,11 +302,12 @@ pub struct ValidCase {
 /// defaults filled in).
 pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
     let mut p = Problems::new();
-    let mut out = CaseDoc::default();
-
-    out.given_name = name(&mut p, "given_name", doc.given_name.as_deref());
-    out.family_name = name(&mut p, "family_name", doc.family_name.as_deref());
-    out.other_names = names(&mut p, "other_names", &doc.other_names);
+    let mut out = CaseDoc {
+        given_name: name(&mut p, "given_name", doc.given_name.as_deref()),
+        family_name: name(&mut p, "family_name", doc.family_name.as_deref()),
+        other_names: names(&mut p, "other_names", &doc.other_names),
+        ..CaseDoc::default()
+    };
     if out.given_name.is_none() && out.family_name.is_none() && out.other_names.is_empty() {
         p.push(
             "given_name",
@@ -332,7 +333,12 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
     };
     out.registration_date = Some(format_date(registration_date));
 
-    if let Some(raw) = doc.date_of_birth.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(raw) = doc
+        .date_of_birth
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         match PartialDate::parse(raw) {
             Ok(d) if d.earliest() > today => p.push("date_of_birth", "is in the future"),
             Ok(d) => out.date_of_birth = Some(d.to_string()),
@@ -340,7 +346,12 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
         }
     }
     if let Some(est) = doc.estimated_age {
-        if out.date_of_birth.is_some() || doc.date_of_birth.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        if out.date_of_birth.is_some()
+            || doc
+                .date_of_birth
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+        {
             p.push(
                 "estimated_age",
                 "give either date_of_birth or estimated_age, not both",
@@ -410,7 +421,12 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
         DisplacementStatus::parse,
     )
     .map(|v| v.as_str().into());
-    let risk_level = code(&mut p, "risk_level", doc.risk_level.as_deref(), RiskLevel::parse);
+    let risk_level = code(
+        &mut p,
+        "risk_level",
+        doc.risk_level.as_deref(),
+        RiskLevel::parse,
+    );
     out.risk_level = risk_level.map(|v| v.as_str().into());
 
     for (i, raw) in list_limit(&mut p, "specific_needs", &doc.specific_needs)
@@ -432,12 +448,16 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
                     list.version
                 ),
             ),
-            None => p.push(format!("specific_needs.{i}"), "the code list is unavailable"),
+            None => p.push(
+                format!("specific_needs.{i}"),
+                "the code list is unavailable",
+            ),
         }
     }
 
     for (i, m) in list_limit(&mut p, "family", &doc.family).iter().enumerate() {
-        out.family.push(family_member(&mut p, &format!("family.{i}"), m, today));
+        out.family
+            .push(family_member(&mut p, &format!("family.{i}"), m, today));
     }
 
     out.location = doc.location.as_ref().and_then(|l| location(&mut p, l));
@@ -456,7 +476,10 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
     out.caseworker_id = caseworker_id.map(|id| id.to_string());
 
     let mut open_placements = 0;
-    for (i, pl) in list_limit(&mut p, "placements", &doc.placements).iter().enumerate() {
+    for (i, pl) in list_limit(&mut p, "placements", &doc.placements)
+        .iter()
+        .enumerate()
+    {
         let pl = placement(&mut p, &format!("placements.{i}"), pl, today);
         if pl.end_date.is_none() {
             open_placements += 1;
@@ -470,8 +493,12 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
         );
     }
 
-    for (i, s) in list_limit(&mut p, "services", &doc.services).iter().enumerate() {
-        out.services.push(service(&mut p, &format!("services.{i}"), s, today));
+    for (i, s) in list_limit(&mut p, "services", &doc.services)
+        .iter()
+        .enumerate()
+    {
+        out.services
+            .push(service(&mut p, &format!("services.{i}"), s, today));
     }
 
     p.into_result(ValidCase {
@@ -486,11 +513,18 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
 
 /// The child's age in whole years on `on`, from the date of birth or the estimate.
 pub fn age(doc: &CaseDoc, on: Date) -> Option<i32> {
-    if let Some(d) = doc.date_of_birth.as_deref().and_then(|s| PartialDate::parse(s).ok()) {
+    if let Some(d) = doc
+        .date_of_birth
+        .as_deref()
+        .and_then(|s| PartialDate::parse(s).ok())
+    {
         return Some(age_on(d.earliest(), on));
     }
     let est = doc.estimated_age.as_ref()?;
-    let when = est.estimated_on.as_deref().and_then(|s| parse_date(s).ok())?;
+    let when = est
+        .estimated_on
+        .as_deref()
+        .and_then(|s| parse_date(s).ok())?;
     let years = i32::try_from(est.years).ok()?;
     Some(years + age_on(when, on))
 }
@@ -544,7 +578,8 @@ fn parse_language(raw: &str) -> Result<String, String> {
     let s = raw.trim();
     let mut parts = s.split('-');
     let primary = parts.next().unwrap_or_default().to_ascii_lowercase();
-    let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+    let primary_ok =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
     let rest: Vec<&str> = parts.collect();
     let rest_ok = rest
         .iter()
@@ -578,7 +613,12 @@ fn optional_date(p: &mut Problems, path: &str, raw: Option<&str>, today: Date) -
 }
 
 fn family_member(p: &mut Problems, path: &str, m: &FamilyMember, today: Date) -> FamilyMember {
-    let relation = code(p, &format!("{path}.relation"), Some(&m.relation), Relation::parse);
+    let relation = code(
+        p,
+        &format!("{path}.relation"),
+        Some(&m.relation),
+        Relation::parse,
+    );
     if m.relation.trim().is_empty() {
         p.push(format!("{path}.relation"), "is required");
     }
@@ -589,10 +629,20 @@ fn family_member(p: &mut Problems, path: &str, m: &FamilyMember, today: Date) ->
         other_names: names(p, &format!("{path}.other_names"), &m.other_names),
         is_alive: m.is_alive,
         is_caregiver: m.is_caregiver,
-        contact: text(p, &format!("{path}.contact"), m.contact.as_deref(), MAX_CONTACT_CHARS),
+        contact: text(
+            p,
+            &format!("{path}.contact"),
+            m.contact.as_deref(),
+            MAX_CONTACT_CHARS,
+        ),
         date_of_birth: None,
     };
-    if let Some(raw) = m.date_of_birth.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(raw) = m
+        .date_of_birth
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         match PartialDate::parse(raw) {
             Ok(d) if d.earliest() > today => {
                 p.push(format!("{path}.date_of_birth"), "is in the future");
@@ -613,7 +663,8 @@ fn family_member(p: &mut Problems, path: &str, m: &FamilyMember, today: Date) ->
 /// Checks a P-code: the ISO country (ADM0) followed by letters and digits of the lower levels.
 pub fn parse_pcode(raw: &str) -> Result<String, String> {
     let code = raw.trim().to_ascii_uppercase();
-    let well_formed = (2..=20).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric());
+    let well_formed =
+        (2..=20).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric());
     if !well_formed {
         return Err(format!(
             "'{}' is not a P-code: 2 to 20 letters and digits starting with the country code, e.g. SY0203",
@@ -636,7 +687,11 @@ fn location(p: &mut Problems, l: &Location) -> Option<Location> {
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .and_then(|raw| parse_pcode(raw).map_err(|e| p.push("location.pcode", e)).ok());
+        .and_then(|raw| {
+            parse_pcode(raw)
+                .map_err(|e| p.push("location.pcode", e))
+                .ok()
+        });
     let name = name(p, "location.name", l.name.as_deref());
     if pcode.is_none() && name.is_none() {
         return None;
@@ -645,19 +700,34 @@ fn location(p: &mut Problems, l: &Location) -> Option<Location> {
 }
 
 fn placement(p: &mut Problems, path: &str, pl: &Placement, today: Date) -> Placement {
-    let kind = code(p, &format!("{path}.type"), Some(&pl.kind), CareArrangement::parse);
+    let kind = code(
+        p,
+        &format!("{path}.type"),
+        Some(&pl.kind),
+        CareArrangement::parse,
+    );
     if pl.kind.trim().is_empty() {
         p.push(format!("{path}.type"), "is required");
     }
-    let start = optional_date(p, &format!("{path}.start_date"), Some(&pl.start_date), today);
+    let start = optional_date(
+        p,
+        &format!("{path}.start_date"),
+        Some(&pl.start_date),
+        today,
+    );
     if pl.start_date.trim().is_empty() {
         p.push(format!("{path}.start_date"), "is required");
     }
-    let end = optional_date(p, &format!("{path}.end_date"), pl.end_date.as_deref(), today);
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            p.push(format!("{path}.end_date"), "is before start_date");
-        }
+    let end = optional_date(
+        p,
+        &format!("{path}.end_date"),
+        pl.end_date.as_deref(),
+        today,
+    );
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        p.push(format!("{path}.end_date"), "is before start_date");
     }
     Placement {
         kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
@@ -669,11 +739,21 @@ fn placement(p: &mut Problems, path: &str, pl: &Placement, today: Date) -> Place
 }
 
 fn service(p: &mut Problems, path: &str, s: &Service, today: Date) -> Service {
-    let kind = code(p, &format!("{path}.type"), Some(&s.kind), ServiceType::parse);
+    let kind = code(
+        p,
+        &format!("{path}.type"),
+        Some(&s.kind),
+        ServiceType::parse,
+    );
     if s.kind.trim().is_empty() {
         p.push(format!("{path}.type"), "is required");
     }
-    let status = code(p, &format!("{path}.status"), Some(&s.status), ServiceStatus::parse);
+    let status = code(
+        p,
+        &format!("{path}.status"),
+        Some(&s.status),
+        ServiceStatus::parse,
+    );
     if s.status.trim().is_empty() {
         p.push(format!("{path}.status"), "is required");
     }
@@ -681,8 +761,13 @@ fn service(p: &mut Problems, path: &str, s: &Service, today: Date) -> Service {
         kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
         status: status.map(|k| k.as_str().to_string()).unwrap_or_default(),
         provider: name(p, &format!("{path}.provider"), s.provider.as_deref()),
-        referred_on: optional_date(p, &format!("{path}.referred_on"), s.referred_on.as_deref(), today)
-            .map(format_date),
+        referred_on: optional_date(
+            p,
+            &format!("{path}.referred_on"),
+            s.referred_on.as_deref(),
+            today,
+        )
+        .map(format_date),
     }
 }
 
@@ -780,7 +865,11 @@ mod tests {
         let err = validate(doc, TODAY).unwrap_err();
         assert_eq!(
             paths(&err),
-            ["date_of_birth", "estimated_age", "estimated_age.estimated_on"]
+            [
+                "date_of_birth",
+                "estimated_age",
+                "estimated_age.estimated_on"
+            ]
         );
     }
 
@@ -797,7 +886,10 @@ mod tests {
         };
         let v = validate(doc, TODAY).unwrap();
         assert_eq!(
-            v.doc.estimated_age.as_ref().and_then(|e| e.estimated_on.as_deref()),
+            v.doc
+                .estimated_age
+                .as_ref()
+                .and_then(|e| e.estimated_on.as_deref()),
             Some("2025-11-23")
         );
         assert_eq!(age(&v.doc, TODAY), Some(11));
@@ -857,23 +949,7 @@ mod tests {
 /// Reads a case document from JSON, naming the field when the JSON has the wrong shape (an
 /// unknown field, a number where text belongs). Value problems are [`validate`]'s job.
 pub fn doc_from_json(value: serde_json::Value) -> Result<CaseDoc, Problems> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        // Same path style as validation: `family.0.age`, not `family[0].age`.
-        let path = e
-            .path()
-            .to_string()
-            .replace('[', ".")
-            .replace(']', "")
-            .trim_start_matches('.')
-            .to_string();
-        let message = e.inner().to_string();
-        let problem = if message.starts_with("unknown field") {
-            "is not a known field".to_string()
-        } else {
-            message
-        };
-        Problems::single(path, problem)
-    })
+    crate::problems::from_json(value)
 }
 
 #[cfg(test)]

@@ -41,13 +41,15 @@ impl PartialDate {
             [_] => Ok(Self::Year(year)),
             [_, m] => {
                 let month = number(m, 2).ok_or_else(bad_shape)?;
-                let month = month_of(month).ok_or_else(|| format!("month {month} does not exist"))?;
+                let month =
+                    month_of(month).ok_or_else(|| format!("month {month} does not exist"))?;
                 Ok(Self::Month(year, month))
             }
             [_, m, d] => {
                 let month = number(m, 2).ok_or_else(bad_shape)?;
                 let day = number(d, 2).ok_or_else(bad_shape)?;
-                let month = month_of(month).ok_or_else(|| format!("month {month} does not exist"))?;
+                let month =
+                    month_of(month).ok_or_else(|| format!("month {month} does not exist"))?;
                 let day8 = u8::try_from(day).map_err(|_| bad_shape())?;
                 Date::from_calendar_date(year, month, day8)
                     .map(Self::Day)
@@ -129,9 +131,17 @@ mod tests {
     fn impossible_dates_are_named() {
         let e = PartialDate::parse("2015-02-30").unwrap_err();
         assert!(e.contains("does not exist"), "{e}");
-        assert!(PartialDate::parse("2015-13").unwrap_err().contains("month 13"));
+        assert!(
+            PartialDate::parse("2015-13")
+                .unwrap_err()
+                .contains("month 13")
+        );
         assert!(PartialDate::parse("02/03/2014").is_err());
-        assert!(PartialDate::parse("1850").unwrap_err().contains("before 1900"));
+        assert!(
+            PartialDate::parse("1850")
+                .unwrap_err()
+                .contains("before 1900")
+        );
         assert!(PartialDate::parse("2014-3-2").is_err());
     }
 

@@ -53,7 +53,10 @@ fn field_order(field: &str) -> usize {
         "placements",
         "services",
     ];
-    ORDER.iter().position(|f| *f == field).unwrap_or(ORDER.len())
+    ORDER
+        .iter()
+        .position(|f| *f == field)
+        .unwrap_or(ORDER.len())
 }
 
 #[cfg(test)]

@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(authorize(&a, Action::ReadCase, Some(other)), Err(Denied));
         assert_eq!(authorize(&a, Action::UpdateCase, Some(other)), Err(Denied));
         let admin = actor(Role::Admin);
-        assert_eq!(authorize(&admin, Action::ReadCase, Some(other)), Err(Denied));
+        assert_eq!(
+            authorize(&admin, Action::ReadCase, Some(other)),
+            Err(Denied)
+        );
     }
 
     #[test]

@@ -46,7 +46,11 @@ impl Problems {
 
     /// `Ok(value)` when nothing was found wrong.
     pub fn into_result<T>(self, value: T) -> Result<T, Problems> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
@@ -62,3 +66,24 @@ impl std::fmt::Display for Problems {
 }
 
 impl std::error::Error for Problems {}
+
+/// Reads a wire type from JSON; when the shape is wrong (an unknown field, a number where text
+/// belongs), the problem names the field with the same path style as validation (`family.0.age`).
+pub fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Problems> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e
+            .path()
+            .to_string()
+            .replace('[', ".")
+            .replace(']', "")
+            .trim_start_matches('.')
+            .to_string();
+        let message = e.inner().to_string();
+        let problem = if message.starts_with("unknown field") {
+            "is not a known field".to_string()
+        } else {
+            message
+        };
+        Problems::single(path, problem)
+    })
+}

@@ -23,7 +23,10 @@ impl Role {
         match raw.trim() {
             "admin" => Ok(Self::Admin),
             "caseworker" => Ok(Self::Caseworker),
-            other => Err(format!("'{}' is not one of: admin, caseworker", clip(other))),
+            other => Err(format!(
+                "'{}' is not one of: admin, caseworker",
+                clip(other)
+            )),
         }
     }
 }
@@ -90,7 +93,10 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_checked() {
-        assert_eq!(parse_email(" Admin@Example.org ").as_deref(), Ok("admin@example.org"));
+        assert_eq!(
+            parse_email(" Admin@Example.org ").as_deref(),
+            Ok("admin@example.org")
+        );
         assert!(parse_email("admin").is_err());
         assert!(parse_email("a@b@c").is_err());
         assert!(parse_email("a b@c").is_err());

@@ -1,0 +1,209 @@
+//! API errors: a stable snake_case code the UI can translate, a message in English, and the
+//! fields concerned: `{"error": code, "message": text, "fields": [{"path", "problem"}]}`.
+
+use std::any::Any;
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use haven_domain::{FieldError, Problems};
+use haven_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `validation_failed`, `precondition_failed`.
+    pub error: &'static str,
+    pub message: String,
+    pub fields: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthenticated,
+    InvalidCredentials,
+    NotFound,
+    /// Values that break the rules, each with its field.
+    Validation(Problems),
+    /// A body that is not JSON at all.
+    InvalidJson(String),
+    /// Query parameters that cannot be used.
+    InvalidQuery(Problems),
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    PreconditionRequired,
+    PreconditionFailed {
+        current: i64,
+    },
+    BadHeader {
+        header: &'static str,
+        problem: String,
+    },
+    Conflict(String),
+    Forbidden,
+    Unavailable,
+    Internal,
+}
+
+impl ApiError {
+    fn parts(self) -> (StatusCode, &'static str, String, Vec<FieldError>) {
+        use ApiError::*;
+        match self {
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign in or send an API token".into(),
+                vec![],
+            ),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "the e-mail or the password is wrong".into(),
+                vec![],
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such resource".into(),
+                vec![],
+            ),
+            Validation(p) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("the input has {} problem(s): {p}", p.errors().len()),
+                p.into_errors(),
+            ),
+            InvalidJson(detail) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not valid JSON: {detail}"),
+                vec![],
+            ),
+            InvalidQuery(p) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("the query has {} problem(s): {p}", p.errors().len()),
+                p.into_errors(),
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json".into(),
+                vec![],
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is larger than this server accepts".into(),
+                vec![],
+            ),
+            PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "send If-Match with the ETag of the version you are changing".into(),
+                vec![FieldError {
+                    path: "If-Match".into(),
+                    problem: "is required".into(),
+                }],
+            ),
+            PreconditionFailed { current } => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                format!(
+                    "the record has changed since you read it (it is now at version {current}); \
+                     read it again and reapply your change"
+                ),
+                vec![],
+            ),
+            BadHeader { header, problem } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_header",
+                format!("{header} {problem}"),
+                vec![FieldError {
+                    path: header.into(),
+                    problem,
+                }],
+            ),
+            Conflict(what) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{what} is already taken"),
+                vec![],
+            ),
+            Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "not permitted".into(),
+                vec![],
+            ),
+            Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is not answering".into(),
+                vec![],
+            ),
+            Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something went wrong on the server; it has been logged".into(),
+                vec![],
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let unauthenticated = matches!(self, ApiError::Unauthenticated);
+        let (status, error, message, fields) = self.parts();
+        let mut resp = (
+            status,
+            Json(ErrorBody {
+                error,
+                message,
+                fields,
+            }),
+        )
+            .into_response();
+        if unauthenticated {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"haven\""),
+            );
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict { current } => ApiError::PreconditionFailed { current },
+            StoreError::Invalid(p) => ApiError::Validation(p),
+            StoreError::Denied => ApiError::Forbidden,
+            StoreError::Duplicate(what) => ApiError::Conflict(what),
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<Problems> for ApiError {
+    fn from(p: Problems) -> Self {
+        ApiError::Validation(p)
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// A panic must not take the server down nor leak its message; the transaction it interrupted
+/// is rolled back when its connection is dropped.
+pub fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::Internal.into_response()
+}

@@ -1,0 +1,47 @@
+//! The OpenAPI document, generated from the handlers' annotations and the wire types.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Haven API", description = "Case management and family tracing for children on the move."),
+    paths(
+        crate::health,
+        crate::auth::login,
+        crate::auth::logout,
+        crate::auth::me,
+        crate::cases::create,
+        crate::cases::get,
+        crate::cases::update,
+        crate::cases::list,
+        crate::cases::history,
+    ),
+    modifiers(&Security),
+    tags((name = "cases", description = "Children's cases"), (name = "auth", description = "Signing in"),
+         (name = "system", description = "Operations"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
