@@ -1,0 +1,37 @@
+//! Small random helpers over the crate's fixed, non-empty tables.
+
+use rand::Rng;
+use time::{Date, Duration};
+
+/// One item of a non-empty table, uniformly.
+pub(crate) fn pick<T: Copy>(rng: &mut impl Rng, items: &[T]) -> T {
+    items[rng.random_range(0..items.len())]
+}
+
+/// One item of a non-empty table, in proportion to its weight.
+pub(crate) fn weighted<T: Copy>(rng: &mut impl Rng, items: &[(T, u32)]) -> T {
+    let total: u32 = items.iter().map(|&(_, w)| w).sum();
+    let mut x = rng.random_range(0..total.max(1));
+    for &(item, w) in items {
+        if x < w {
+            return item;
+        }
+        x -= w;
+    }
+    items[items.len() - 1].0
+}
+
+/// `days` days before `d` (never before the calendar's start).
+pub(crate) fn days_before(d: Date, days: i64) -> Date {
+    d.saturating_sub(Duration::days(days))
+}
+
+/// `days` days after `d`, but not after `limit`.
+pub(crate) fn days_after(d: Date, days: i64, limit: Date) -> Date {
+    d.saturating_add(Duration::days(days)).min(limit)
+}
+
+/// Whole days from `a` to `b` (0 when `b` is not after `a`).
+pub(crate) fn days_between(a: Date, b: Date) -> i64 {
+    (b - a).whole_days().max(0)
+}
