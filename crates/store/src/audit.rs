@@ -12,9 +12,9 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::Store;
 use crate::error::StoreResult;
 use crate::types::{AuditHead, AuditRow};
-use crate::Store;
 
 /// `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -67,9 +67,14 @@ pub fn next_row(head: &AuditHead, event: &AuditEvent, at: OffsetDateTime) -> Aud
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
-    Intact { entries: i64 },
+    Intact {
+        entries: i64,
+    },
     /// The first entry found wrong, and what is wrong with it.
-    Broken { seq: i64, problem: String },
+    Broken {
+        seq: i64,
+        problem: String,
+    },
 }
 
 /// Walks the whole chain from the first entry, in pages.
@@ -103,7 +108,10 @@ pub async fn verify(store: &dyn Store) -> StoreResult<Verification> {
             if entry_hash(&row) != row.hash {
                 return Ok(Verification::Broken {
                     seq: row.seq,
-                    problem: format!("entry {} was altered (its hash does not match its content)", row.seq),
+                    problem: format!(
+                        "entry {} was altered (its hash does not match its content)",
+                        row.seq
+                    ),
                 });
             }
             prev_hash = row.hash;
@@ -135,7 +143,10 @@ mod tests {
 
     #[test]
     fn times_have_one_fixed_form() {
-        assert_eq!(format_at(datetime!(2026-01-05 10:00 UTC)), "2026-01-05T10:00:00.000000Z");
+        assert_eq!(
+            format_at(datetime!(2026-01-05 10:00 UTC)),
+            "2026-01-05T10:00:00.000000Z"
+        );
         assert_eq!(
             format_at(datetime!(2026-01-05 12:00:00.123456 +2)),
             "2026-01-05T10:00:00.123456Z"
@@ -144,11 +155,21 @@ mod tests {
 
     #[test]
     fn each_hash_covers_the_previous_one() {
-        let head = AuditHead { seq: 0, hash: GENESIS.into() };
+        let head = AuditHead {
+            seq: 0,
+            hash: GENESIS.into(),
+        };
         let e = AuditEvent::new(None, AuditAction::Backup);
         let at = datetime!(2026-01-05 10:00 UTC);
         let first = next_row(&head, &e, at);
-        let second = next_row(&AuditHead { seq: 1, hash: first.hash.clone() }, &e, at);
+        let second = next_row(
+            &AuditHead {
+                seq: 1,
+                hash: first.hash.clone(),
+            },
+            &e,
+            at,
+        );
         assert_eq!(second.prev_hash, first.hash);
         assert_ne!(first.hash, second.hash);
         let mut altered = second.clone();

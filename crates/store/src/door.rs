@@ -1,13 +1,13 @@
 //! The write door's logic, shared by every backend: policy, validation, merge, history and the
 //! audit event, decided before any SQL runs. Backends only carry out a [`CaseWrite`].
 
+use haven_domain::Problems;
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::{CaseDoc, CaseStatus, ValidCase, doc_from_json, validate};
 use haven_domain::history::{FieldChange, diff};
 use haven_domain::ids::{CaseId, UserId};
 use haven_domain::policy::{Action, authorize};
 use haven_domain::user::Actor;
-use haven_domain::Problems;
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
@@ -60,7 +60,8 @@ pub fn prepare_update(
     now: OffsetDateTime,
 ) -> StoreResult<Option<CaseWrite>> {
     // Out of scope looks exactly like absent.
-    authorize(actor, Action::UpdateCase, Some(current.agency_id)).map_err(|_| StoreError::NotFound)?;
+    authorize(actor, Action::UpdateCase, Some(current.agency_id))
+        .map_err(|_| StoreError::NotFound)?;
     if current.version != expected_version {
         return Err(StoreError::Conflict {
             current: current.version,
@@ -76,7 +77,13 @@ pub fn prepare_update(
     let mut record = current.clone();
     record.version += 1;
     record.updated_at = now;
-    let write = finish(actor, record, Some(&current.doc), valid, AuditAction::CaseUpdate);
+    let write = finish(
+        actor,
+        record,
+        Some(&current.doc),
+        valid,
+        AuditAction::CaseUpdate,
+    );
     Ok((!write.history.changes.is_empty()).then_some(write))
 }
 
@@ -193,7 +200,10 @@ mod tests {
         let w = prepare_create(&a, doc(), NOW).unwrap();
         assert_eq!(w.record.version, 1);
         assert_eq!(w.index.caseworker_id, a.user_id);
-        assert_eq!(w.audit.details, json!({"version": 1, "fields": ["given_name", "risk_level", "registration_date", "caseworker_id"]}));
+        assert_eq!(
+            w.audit.details,
+            json!({"version": 1, "fields": ["given_name", "risk_level", "registration_date", "caseworker_id"]})
+        );
         assert!(!w.audit.details.to_string().contains("Amal"));
     }
 
@@ -214,18 +224,26 @@ mod tests {
         assert_eq!(w.record.version, 2);
         assert_eq!(w.history.changes.len(), 1);
         assert_eq!(w.index.risk_level, Some("high"));
-        assert!(prepare_update(&a, &rec, 1, &json!({"risk_level": "low"}), NOW).unwrap().is_none());
+        assert!(
+            prepare_update(&a, &rec, 1, &json!({"risk_level": "low"}), NOW)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn invalid_patches_name_the_field() {
         let a = actor();
         let rec = prepare_create(&a, doc(), NOW).unwrap().record;
-        let Err(StoreError::Invalid(p)) = prepare_update(&a, &rec, 1, &json!({"nationality": "XX", "bogus": 1}), NOW) else {
+        let Err(StoreError::Invalid(p)) =
+            prepare_update(&a, &rec, 1, &json!({"nationality": "XX", "bogus": 1}), NOW)
+        else {
             panic!("expected invalid");
         };
         assert_eq!(p.errors()[0].path, "bogus");
-        let Err(StoreError::Invalid(p)) = prepare_update(&a, &rec, 1, &json!({"nationality": "XX"}), NOW) else {
+        let Err(StoreError::Invalid(p)) =
+            prepare_update(&a, &rec, 1, &json!({"nationality": "XX"}), NOW)
+        else {
             panic!("expected invalid");
         };
         assert_eq!(p.errors()[0].path, "nationality");

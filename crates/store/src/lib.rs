@@ -11,6 +11,7 @@ pub mod clock;
 pub mod door;
 pub mod error;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 pub mod types;
 
@@ -54,7 +55,12 @@ pub trait Store: Send + Sync {
     // --- Agencies and users -------------------------------------------------------------------
 
     /// Creates an agency; `code` is unique (a duplicate is [`StoreError::Duplicate`]). Audited.
-    async fn create_agency(&self, by: Option<UserId>, code: &str, name: &str) -> StoreResult<Agency>;
+    async fn create_agency(
+        &self,
+        by: Option<UserId>,
+        code: &str,
+        name: &str,
+    ) -> StoreResult<Agency>;
 
     async fn agencies(&self) -> StoreResult<Vec<Agency>>;
 
@@ -80,7 +86,11 @@ pub trait Store: Send + Sync {
 
     /// The active user of a live session: not past `expires_at`, not idle for longer than
     /// `idle_timeout`. Marks the session as used (at most once a minute, to spare writes).
-    async fn session_user(&self, token_digest: &str, idle_timeout: Duration) -> StoreResult<Option<User>>;
+    async fn session_user(
+        &self,
+        token_digest: &str,
+        idle_timeout: Duration,
+    ) -> StoreResult<Option<User>>;
 
     async fn delete_session(&self, token_digest: &str) -> StoreResult<()>;
 
@@ -118,7 +128,11 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Page<CaseRecord>>;
 
     /// The case's history, oldest first; `None` when the case is not in scope.
-    async fn case_history(&self, scope: Scope, id: CaseId) -> StoreResult<Option<Vec<HistoryEntry>>>;
+    async fn case_history(
+        &self,
+        scope: Scope,
+        id: CaseId,
+    ) -> StoreResult<Option<Vec<HistoryEntry>>>;
 
     // --- Audit log ----------------------------------------------------------------------------
 
