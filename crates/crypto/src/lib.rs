@@ -53,7 +53,8 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
 
 /// Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
 fn argon2() -> Result<Argon2<'static>, CryptoError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| CryptoError::Hash(e.to_string()))?;
+    let params =
+        Params::new(19 * 1024, 2, 1, None).map_err(|e| CryptoError::Hash(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -125,7 +126,10 @@ mod tests {
         let h = hash_password(&pw).unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password(&pw, &h));
-        assert!(!verify_password(&Secret::new("correct horse battery stapler"), &h));
+        assert!(!verify_password(
+            &Secret::new("correct horse battery stapler"),
+            &h
+        ));
         assert!(!verify_password(&pw, "not a hash"));
     }
 

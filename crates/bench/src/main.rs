@@ -1,0 +1,225 @@
+//! `cargo run --release -p haven-bench [-- --cases 100000 --seconds 10]`
+//!
+//! 1. Case creates per second through the store's write door (validation, record, history and
+//!    audit in one transaction) against raw SQLite inserts of rows of the same size, same run.
+//! 2. Authenticated `GET /api/v1/cases/{id}` per second over loopback keep-alive with N cases in
+//!    the database, against a bare axum handler returning the same bytes, same run and client.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use haven_domain::policy::Scope;
+use haven_domain::user::{Actor, Role};
+use haven_store::clock::SystemClock;
+use haven_store::{PageRequest, Store};
+use haven_testkit::TestApp;
+use haven_web::WebConfig;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+const WRITE_SAMPLE: usize = 3000;
+const CONNECTIONS: usize = 32;
+
+struct Args {
+    cases: usize,
+    seconds: u64,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        cases: 100_000,
+        seconds: 10,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--cases" => a.cases = value.parse().context("--cases: a whole number")?,
+            "--seconds" => a.seconds = value.parse().context("--seconds: a whole number")?,
+            other => anyhow::bail!("unknown flag {other}; use --cases N --seconds S"),
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = args()?;
+    let dir = tempfile::tempdir()?;
+    let store =
+        haven_store::open(&haven_store::sqlite_url(dir.path()), Arc::new(SystemClock)).await?;
+    let app = TestApp::serve(store.clone(), WebConfig::default()).await;
+    let (_, user) = app
+        .agency_with_user("BENCH", "bench@bench.example", Role::Caseworker)
+        .await;
+    let actor = Actor::from(&user);
+    let docs = haven_synth::caseload(7, args.cases.max(WRITE_SAMPLE), store.clock().today()).cases;
+
+    // --- 1. writes ---------------------------------------------------------------------------
+    let start = Instant::now();
+    for case in docs.iter().take(WRITE_SAMPLE) {
+        store.create_case(&actor, case.doc.clone()).await?;
+    }
+    let door_rate = WRITE_SAMPLE as f64 / start.elapsed().as_secs_f64();
+    let raw_rate = raw_sqlite_inserts(
+        dir.path(),
+        &docs
+            .iter()
+            .take(WRITE_SAMPLE)
+            .map(|c| c.doc.clone())
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    println!("case creates/s through the store (record + history + audit): {door_rate:.0}");
+    println!("raw SQLite inserts/s of a row of the same size:              {raw_rate:.0}");
+    println!("ratio: {:.2} (aim >= 0.30)", door_rate / raw_rate);
+
+    // --- 2. reads ----------------------------------------------------------------------------
+    let load_start = Instant::now();
+    for case in docs
+        .iter()
+        .skip(WRITE_SAMPLE)
+        .take(args.cases.saturating_sub(WRITE_SAMPLE))
+    {
+        store.create_case(&actor, case.doc.clone()).await?;
+    }
+    let ids = sample_ids(store.as_ref(), &actor, 1000).await?;
+    println!(
+        "loaded {} cases in {:.1} s",
+        args.cases.max(WRITE_SAMPLE),
+        load_start.elapsed().as_secs_f64()
+    );
+    let token = app.token(&user).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()?;
+    let urls: Vec<String> = ids
+        .iter()
+        .map(|id| app.url(&format!("/api/v1/cases/{id}")))
+        .collect();
+    let body = client
+        .get(&urls[0])
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let duration = Duration::from_secs(args.seconds);
+    let haven = load(&client, &urls, Some(&token), duration).await?;
+
+    let bare = bare_server(body.to_vec()).await?;
+    let bare_urls: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{bare}/api/v1/cases/{id}"))
+        .collect();
+    let baseline = load(&client, &bare_urls, None, duration).await?;
+    println!(
+        "authenticated GET /api/v1/cases/{{id}} per s ({} cases, {CONNECTIONS} connections): {haven:.0}",
+        args.cases
+    );
+    println!(
+        "bare axum handler returning the same {} bytes per s:                  {baseline:.0}",
+        body.len()
+    );
+    println!("ratio: {:.2} (aim >= 0.50)", haven / baseline);
+    Ok(())
+}
+
+/// The same body size, one row per transaction, same pragmas as the store.
+async fn raw_sqlite_inserts(
+    dir: &std::path::Path,
+    docs: &[haven_domain::case::CaseDoc],
+) -> anyhow::Result<f64> {
+    let options =
+        SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("raw.db").display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    sqlx::query("CREATE TABLE raw (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    let bodies: Vec<String> = docs
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<_, _>>()?;
+    let start = Instant::now();
+    for body in &bodies {
+        sqlx::query("INSERT INTO raw (body) VALUES (?)")
+            .bind(body)
+            .execute(&pool)
+            .await?;
+    }
+    Ok(bodies.len() as f64 / start.elapsed().as_secs_f64())
+}
+
+async fn sample_ids(store: &dyn Store, actor: &Actor, n: u32) -> anyhow::Result<Vec<String>> {
+    let page = store
+        .list_cases(
+            Scope::of(actor),
+            &Default::default(),
+            &PageRequest::first(n.min(PageRequest::MAX_LIMIT)),
+        )
+        .await?;
+    Ok(page.items.iter().map(|c| c.id.to_string()).collect())
+}
+
+async fn bare_server(body: Vec<u8>) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let body = axum::body::Bytes::from(body);
+    let app = axum::Router::new().route(
+        "/api/v1/cases/{id}",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{addr}"))
+}
+
+/// Requests per second from `CONNECTIONS` concurrent keep-alive clients for `duration`.
+async fn load(
+    client: &reqwest::Client,
+    urls: &[String],
+    token: Option<&str>,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + duration;
+    let mut tasks = Vec::new();
+    for worker in 0..CONNECTIONS {
+        let (client, urls, token) = (client.clone(), urls.to_vec(), token.map(str::to_string));
+        let (done, failed) = (done.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = worker;
+            while Instant::now() < deadline {
+                let mut req = client.get(&urls[i % urls.len()]);
+                if let Some(t) = &token {
+                    req = req.bearer_auth(t);
+                }
+                let ok = match req.send().await {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                if ok { &done } else { &failed }.fetch_add(1, Ordering::Relaxed);
+                i += CONNECTIONS;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let failed = failed.load(Ordering::Relaxed);
+    anyhow::ensure!(failed == 0, "{failed} requests failed");
+    Ok(done.load(Ordering::Relaxed) as f64 / duration.as_secs_f64())
+}

@@ -1,0 +1,83 @@
+//! Settings: command-line flags, then `HAVEN_*` environment variables (clap reads both), then
+//! `haven.toml`, then defaults that work with nothing configured.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// What `haven.toml` may hold. Unknown keys are an error, so a typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub log_format: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub session_idle_minutes: Option<i64>,
+    pub session_absolute_hours: Option<i64>,
+}
+
+impl FileConfig {
+    /// `explicit` must exist; otherwise `./haven.toml` is read if present.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Self> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None if Path::new("haven.toml").exists() => PathBuf::from("haven.toml"),
+            None => return Ok(Self::default()),
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid Haven configuration", path.display()))
+    }
+}
+
+pub const DEFAULT_DATA_DIR: &str = "./haven-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+pub fn log_format(raw: Option<&str>) -> anyhow::Result<LogFormat> {
+    match raw.map(str::trim) {
+        None | Some("text") => Ok(LogFormat::Text),
+        Some("json") => Ok(LogFormat::Json),
+        Some(other) => bail!("log format: '{other}' is not one of: text, json"),
+    }
+}
+
+pub fn listen_addr(raw: &str) -> anyhow::Result<SocketAddr> {
+    raw.parse().with_context(|| {
+        format!("listen: '{raw}' is not an address and port such as 127.0.0.1:8080")
+    })
+}
+
+/// Makes the data directory, readable by its owner only: it holds every child's record.
+pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    restrict(dir, 0o700)
+}
+
+/// Makes a file readable and writable by its owner only (a backup holds every child's record).
+pub fn owner_only(file: &Path) -> anyhow::Result<()> {
+    restrict(file, 0o600)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot restrict the permissions of {}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _mode: u32) -> anyhow::Result<()> {
+    Ok(())
+}

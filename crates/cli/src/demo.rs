@@ -1,0 +1,87 @@
+//! `haven demo`: a reproducible synthetic caseload, loaded through the same write door as real
+//! work (so it has history and audit entries too). No real person is in it.
+
+use anyhow::Context;
+use haven_crypto::{Secret, new_password};
+use haven_domain::user::{Actor, Role};
+use haven_store::Store;
+
+pub const DEFAULT_SEED: u64 = 2026;
+pub const DEFAULT_CASES: usize = 400;
+const CASEWORKERS_PER_AGENCY: usize = 2;
+
+pub struct Loaded {
+    pub cases: usize,
+    pub agencies: usize,
+    /// Demo caseworkers' e-mails; they share `password`.
+    pub logins: Vec<String>,
+    pub password: Secret,
+}
+
+/// Loads the caseload unless it is there already (`Ok(None)`). The first agency of the caseload is
+/// the deployment's first agency, so the administrator sees its cases at once.
+pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<Option<Loaded>> {
+    let caseload = haven_synth::caseload(seed, cases, store.clock().today());
+    let existing = store.agencies().await?;
+    let home = existing
+        .first()
+        .context("no agency exists yet: run `haven init` first")?
+        .clone();
+    if caseload
+        .agencies
+        .iter()
+        .skip(1)
+        .any(|a| existing.iter().any(|e| e.code == a.code))
+    {
+        return Ok(None);
+    }
+    let password = new_password()?;
+    let mut actors: Vec<Vec<Actor>> = Vec::new();
+    let mut logins = Vec::new();
+    for (i, seed_agency) in caseload.agencies.iter().enumerate() {
+        let agency = if i == 0 {
+            home.clone()
+        } else {
+            store
+                .create_agency(None, seed_agency.code, seed_agency.name)
+                .await?
+        };
+        let mut workers = Vec::new();
+        for n in 1..=CASEWORKERS_PER_AGENCY {
+            let email = format!(
+                "caseworker{n}@{}.demo.example",
+                seed_agency.code.to_lowercase()
+            );
+            let display = format!("Caseworker {n} ({})", seed_agency.name);
+            let user = crate::setup::create_user(
+                store,
+                &email,
+                &display,
+                agency.id,
+                Role::Caseworker,
+                &password,
+            )
+            .await?;
+            workers.push(Actor::from(&user));
+            logins.push(email);
+        }
+        actors.push(workers);
+    }
+    let total = caseload.cases.len();
+    for (n, case) in caseload.cases.into_iter().enumerate() {
+        let workers = actors
+            .get(case.agency)
+            .context("synthetic case names an unknown agency")?;
+        let actor = &workers[n % workers.len()];
+        store
+            .create_case(actor, case.doc)
+            .await
+            .with_context(|| format!("loading synthetic case {n}"))?;
+    }
+    Ok(Some(Loaded {
+        cases: total,
+        agencies: actors.len(),
+        logins,
+        password,
+    }))
+}

@@ -1,0 +1,414 @@
+//! `haven`: the one binary an operator runs.
+
+mod config;
+mod demo;
+mod setup;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use haven_domain::audit::{AuditAction, AuditEvent};
+use haven_store::audit::{Verification, verify};
+use haven_store::clock::SystemClock;
+use haven_store::{Store, sqlite_url};
+use haven_web::{AppState, WebConfig};
+
+use crate::config::{FileConfig, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "haven",
+    version,
+    about = "Case management and family tracing for children on the move"
+)]
+struct Cli {
+    /// Where Haven keeps its embedded database [default: ./haven-data]
+    #[arg(long, env = "HAVEN_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Use this database instead of the embedded one: postgres://user:pass@host/db
+    #[arg(
+        long,
+        env = "HAVEN_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// A configuration file [default: ./haven.toml when present]
+    #[arg(long, env = "HAVEN_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Log format: text or json
+    #[arg(long, env = "HAVEN_LOG_FORMAT", global = true)]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates the database and the first administrator on the first start)
+    Serve {
+        /// Address and port to listen on [default: 127.0.0.1:8080]
+        #[arg(long, env = "HAVEN_LISTEN")]
+        listen: Option<String>,
+        /// Load the synthetic demo caseload first (once)
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the database, the first agency and its administrator
+    Init {
+        #[arg(long, env = "HAVEN_ADMIN_EMAIL", default_value = setup::DEFAULT_ADMIN_EMAIL)]
+        admin_email: String,
+        #[arg(long, default_value = "MAIN")]
+        agency_code: String,
+        #[arg(long, default_value = "Haven")]
+        agency_name: String,
+    },
+    /// Load a reproducible synthetic caseload (no real person) for trying Haven out
+    Demo {
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+        #[arg(long, default_value_t = demo::DEFAULT_CASES)]
+        cases: usize,
+    },
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Check the audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Copy the embedded database to a file while Haven runs
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints a generated password once (or takes HAVEN_USER_PASSWORD)
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// admin or caseworker
+        #[arg(long, default_value = "caseworker")]
+        role: String,
+        /// The agency's code [default: the first agency]
+        #[arg(long)]
+        agency: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (only its hash is kept)
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days until it expires [default: never]
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero naming the first bad entry
+    Verify,
+}
+
+struct Settings {
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    file: FileConfig,
+}
+
+impl Settings {
+    fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| sqlite_url(&self.data_dir))
+    }
+
+    async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        if self.database_url.is_none() {
+            config::ensure_data_dir(&self.data_dir)?;
+        }
+        haven_store::open(&self.database_url(), Arc::new(SystemClock))
+            .await
+            .context("opening the database")
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let file = match FileConfig::load(cli.config.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return fail(&e),
+    };
+    let format = match config::log_format(cli.log_format.as_deref().or(file.log_format.as_deref()))
+    {
+        Ok(f) => f,
+        Err(e) => return fail(&e),
+    };
+    init_logging(format);
+    let settings = Settings {
+        data_dir: cli
+            .data_dir
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA_DIR)),
+        database_url: cli.database_url.or_else(|| file.database_url.clone()),
+        file,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&e.into()),
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { listen, demo } => serve(&settings, listen, demo).await?,
+        Command::Init {
+            admin_email,
+            agency_code,
+            agency_name,
+        } => {
+            let store = settings.open().await?;
+            let created = setup::init(
+                store.as_ref(),
+                &admin_email,
+                std::env::var("HAVEN_ADMIN_PASSWORD").ok(),
+                &agency_code,
+                &agency_name,
+            )
+            .await?;
+            print_admin(&created);
+        }
+        Command::Demo { seed, cases } => {
+            let store = settings.open().await?;
+            first_start(store.as_ref()).await?;
+            load_demo(store.as_ref(), seed, cases).await?;
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    agency,
+                },
+        } => {
+            let store = settings.open().await?;
+            let created = setup::add_user(
+                store.as_ref(),
+                &email,
+                name.as_deref(),
+                &role,
+                agency.as_deref(),
+                std::env::var("HAVEN_USER_PASSWORD").ok(),
+            )
+            .await?;
+            println!(
+                "created {} ({})",
+                created.user.email,
+                created.user.role.as_str()
+            );
+            if created.generated {
+                println!("password: {}", created.password.expose());
+                println!("This password is shown only now.");
+            }
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    user,
+                    name,
+                    expires_in_days,
+                },
+        } => {
+            let store = settings.open().await?;
+            let token = setup::create_token(store.as_ref(), &user, &name, expires_in_days).await?;
+            // Only the token on stdout, so scripts can capture it.
+            println!("{}", token.expose());
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = settings.open().await?;
+            match verify(store.as_ref()).await? {
+                Verification::Intact { entries } => println!("audit log intact: {entries} entries"),
+                Verification::Broken { seq, problem } => {
+                    eprintln!("audit log BROKEN at entry {seq}: {problem}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Backup { out } => backup(&settings, &out).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// On an empty database, make the first administrator and show the login once.
+async fn first_start(store: &dyn Store) -> anyhow::Result<()> {
+    if store.user_count().await? == 0 {
+        let email = std::env::var("HAVEN_ADMIN_EMAIL")
+            .unwrap_or_else(|_| setup::DEFAULT_ADMIN_EMAIL.to_string());
+        let created = setup::init(
+            store,
+            &email,
+            std::env::var("HAVEN_ADMIN_PASSWORD").ok(),
+            "MAIN",
+            "Haven",
+        )
+        .await?;
+        print_admin(&created);
+    }
+    Ok(())
+}
+
+fn print_admin(created: &setup::Created) {
+    println!("Created the first administrator.");
+    println!("  e-mail:   {}", created.user.email);
+    if created.generated {
+        println!("  password: {}", created.password.expose());
+        println!("The password is shown only now: keep it somewhere safe.");
+    } else {
+        println!("  password: the one given in HAVEN_ADMIN_PASSWORD");
+    }
+}
+
+async fn load_demo(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<()> {
+    match demo::load(store, seed, cases).await? {
+        None => println!("The demo caseload is already loaded."),
+        Some(loaded) => {
+            println!(
+                "Loaded {} synthetic cases in {} agencies (seed {seed}).",
+                loaded.cases, loaded.agencies
+            );
+            println!("Demo caseworkers (password {}):", loaded.password.expose());
+            for login in loaded.logins {
+                println!("  {login}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(settings: &Settings, listen: Option<String>, demo: bool) -> anyhow::Result<()> {
+    let listen = listen
+        .or_else(|| settings.file.listen.clone())
+        .unwrap_or_else(|| config::DEFAULT_LISTEN.to_string());
+    let addr = config::listen_addr(&listen)?;
+    let store = settings.open().await?;
+    first_start(store.as_ref()).await?;
+    if demo {
+        load_demo(store.as_ref(), demo::DEFAULT_SEED, demo::DEFAULT_CASES).await?;
+    }
+    let defaults = WebConfig::default();
+    let web = WebConfig {
+        secure_cookies: settings
+            .file
+            .secure_cookies
+            .unwrap_or(defaults.secure_cookies),
+        session_idle: settings
+            .file
+            .session_idle_minutes
+            .map_or(defaults.session_idle, time::Duration::minutes),
+        session_absolute: settings
+            .file
+            .session_absolute_hours
+            .map_or(defaults.session_absolute, time::Duration::hours),
+        ..defaults
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(
+        database = store.backend().as_str(),
+        "Haven is listening on http://{bound}"
+    );
+    println!("Haven is listening on http://{bound}");
+    let app = haven_web::router(AppState::new(store, web));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<()> {
+    let store = settings.open().await?;
+    store.backup_to(out).await?;
+    config::owner_only(out)?;
+    store
+        .append_audit(
+            AuditEvent::new(None, AuditAction::Backup)
+                .details(serde_json::json!({ "file": out.display().to_string() })),
+        )
+        .await?;
+    println!("backup written to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,116 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+
+use crate::{data_dir, haven, password_from, stdout};
+
+/// `haven serve` on a free port; returns the child, its base URL and what it printed before
+/// listening.
+fn serve(dir: &std::path::Path, extra: &[&str]) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .env_remove("HAVEN_DATABASE_URL")
+        .env_remove("HAVEN_ADMIN_PASSWORD")
+        .env_remove("HAVEN_ADMIN_EMAIL")
+        .current_dir(dir.parent().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(url) = line.strip_prefix("Haven is listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    (child, base, printed)
+}
+
+struct Stop(Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_first_start_creates_an_admin_who_can_sign_in_and_register_a_child() {
+    let (_tmp, dir) = data_dir();
+    let (child, base, printed) = serve(&dir, &[]);
+    let _stop = Stop(child);
+    assert!(
+        printed.contains("Created the first administrator"),
+        "{printed}"
+    );
+    let password = password_from(&printed);
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let anon = client
+        .get(format!("{base}/api/v1/cases"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "admin@haven.local", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let created = client
+        .post(format!("{base}/api/v1/cases"))
+        .json(&json!({"given_name":"Amal","family_name":"Haddad","sex":"female","date_of_birth":"2014-03-02","nationality":"SY"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+}
+
+#[tokio::test]
+async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
+    let (_tmp, dir) = data_dir();
+    let (child, base, printed) = serve(&dir, &["--demo"]);
+    let stop = Stop(child);
+    assert!(printed.contains("synthetic cases"), "{printed}");
+    let token = stdout(&haven(
+        &dir,
+        &["token", "create", "--user", "admin@haven.local"],
+    ))
+    .trim()
+    .to_string();
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/cases?limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The administrator's agency holds the first agency's share of the 400 demo cases.
+    let n = list["items"].as_array().unwrap().len();
+    assert!((150..=250).contains(&n), "{n}");
+    drop(stop);
+
+    // A second start neither re-creates the admin nor reloads the demo.
+    let (child, _, printed) = serve(&dir, &["--demo"]);
+    let _stop = Stop(child);
+    assert!(
+        !printed.contains("Created the first administrator"),
+        "{printed}"
+    );
+    assert!(printed.contains("already loaded"), "{printed}");
+}
