@@ -9,6 +9,8 @@ use crate::ids::UserId;
 pub enum AuditAction {
     CaseCreate,
     CaseUpdate,
+    TracingRequestCreate,
+    TracingRequestUpdate,
     LoginSuccess,
     LoginFailure,
     Logout,
@@ -24,6 +26,8 @@ impl AuditAction {
         match self {
             Self::CaseCreate => "case.create",
             Self::CaseUpdate => "case.update",
+            Self::TracingRequestCreate => "tracing_request.create",
+            Self::TracingRequestUpdate => "tracing_request.update",
             Self::LoginSuccess => "login.success",
             Self::LoginFailure => "login.failure",
             Self::Logout => "logout",
@@ -41,7 +45,7 @@ impl AuditAction {
 pub struct AuditEvent {
     pub actor: Option<UserId>,
     pub action: AuditAction,
-    /// The kind of record concerned (`case`, `user`, …) and its id.
+    /// The kind of record concerned (`case`, `tracing_request`, `user`, …) and its id.
     pub target: Option<(&'static str, String)>,
     /// Ids, field names, counts: never names, contact details or narrative.
     pub details: Value,

@@ -41,7 +41,7 @@ macro_rules! code_enum {
                     $($s => Ok($name::$variant),)+
                     other => Err(format!(
                         "'{}' is not one of: {}",
-                        clip(other),
+                        $crate::country::clip(other),
                         [$($s),+].join(", ")
                     )),
                 }
@@ -49,6 +49,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum!(Sex {
     Female = "female",
@@ -302,110 +303,41 @@ pub struct ValidCase {
 /// defaults filled in).
 pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
     let mut p = Problems::new();
+    let registration_date = optional_date(
+        &mut p,
+        "registration_date",
+        doc.registration_date.as_deref(),
+        today,
+    )
+    .unwrap_or(today);
+    let person = identity(
+        &mut p,
+        "",
+        Identity {
+            given_name: doc.given_name,
+            family_name: doc.family_name,
+            other_names: doc.other_names,
+            sex: doc.sex,
+            date_of_birth: doc.date_of_birth,
+            estimated_age: doc.estimated_age,
+            nationality: doc.nationality,
+            languages: doc.languages,
+        },
+        today,
+        registration_date,
+    );
     let mut out = CaseDoc {
-        given_name: name(&mut p, "given_name", doc.given_name.as_deref()),
-        family_name: name(&mut p, "family_name", doc.family_name.as_deref()),
-        other_names: names(&mut p, "other_names", &doc.other_names),
+        given_name: person.given_name,
+        family_name: person.family_name,
+        other_names: person.other_names,
+        sex: person.sex,
+        date_of_birth: person.date_of_birth,
+        estimated_age: person.estimated_age,
+        nationality: person.nationality,
+        languages: person.languages,
+        registration_date: Some(format_date(registration_date)),
         ..CaseDoc::default()
     };
-    if out.given_name.is_none() && out.family_name.is_none() && out.other_names.is_empty() {
-        p.push(
-            "given_name",
-            "at least one name is required (given, family, or another name or nickname)",
-        );
-    }
-
-    out.sex = code(&mut p, "sex", doc.sex.as_deref(), Sex::parse).map(|v| v.as_str().into());
-
-    let registration_date = match doc.registration_date.as_deref().map(str::trim) {
-        None | Some("") => today,
-        Some(raw) => match parse_date(raw) {
-            Ok(d) if d > today => {
-                p.push("registration_date", "is in the future");
-                today
-            }
-            Ok(d) => d,
-            Err(e) => {
-                p.push("registration_date", e);
-                today
-            }
-        },
-    };
-    out.registration_date = Some(format_date(registration_date));
-
-    if let Some(raw) = doc
-        .date_of_birth
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        match PartialDate::parse(raw) {
-            Ok(d) if d.earliest() > today => p.push("date_of_birth", "is in the future"),
-            Ok(d) => out.date_of_birth = Some(d.to_string()),
-            Err(e) => p.push("date_of_birth", e),
-        }
-    }
-    if let Some(est) = doc.estimated_age {
-        if out.date_of_birth.is_some()
-            || doc
-                .date_of_birth
-                .as_deref()
-                .is_some_and(|s| !s.trim().is_empty())
-        {
-            p.push(
-                "estimated_age",
-                "give either date_of_birth or estimated_age, not both",
-            );
-        }
-        if est.years > MAX_ESTIMATED_AGE {
-            p.push(
-                "estimated_age.years",
-                format!("must be at most {MAX_ESTIMATED_AGE}"),
-            );
-        }
-        let on = match est.estimated_on.as_deref().map(str::trim) {
-            None | Some("") => Some(registration_date),
-            Some(raw) => match parse_date(raw) {
-                Ok(d) if d > today => {
-                    p.push("estimated_age.estimated_on", "is in the future");
-                    None
-                }
-                Ok(d) => Some(d),
-                Err(e) => {
-                    p.push("estimated_age.estimated_on", e);
-                    None
-                }
-            },
-        };
-        out.estimated_age = Some(EstimatedAge {
-            years: est.years,
-            estimated_on: on.map(format_date),
-        });
-    }
-
-    out.nationality = match doc.nationality.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => match parse_country(raw) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                p.push("nationality", e);
-                None
-            }
-        },
-    };
-
-    out.languages = list_limit(&mut p, "languages", &doc.languages)
-        .iter()
-        .enumerate()
-        .filter_map(|(i, raw)| match parse_language(raw) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                p.push(format!("languages.{i}"), e);
-                None
-            }
-        })
-        .collect();
-    out.languages.dedup();
 
     let separation_status = code(
         &mut p,
@@ -460,7 +392,10 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
             .push(family_member(&mut p, &format!("family.{i}"), m, today));
     }
 
-    out.location = doc.location.as_ref().and_then(|l| location(&mut p, l));
+    out.location = doc
+        .location
+        .as_ref()
+        .and_then(|l| location(&mut p, "location", l));
     let location_pcode = out.location.as_ref().and_then(|l| l.pcode.clone());
 
     let caseworker_id = match doc.caseworker_id.as_deref().map(str::trim) {
@@ -529,7 +464,141 @@ pub fn age(doc: &CaseDoc, on: Date) -> Option<i32> {
     Some(years + age_on(when, on))
 }
 
-fn code<T>(
+/// Who a person is: the identity fields a case and a sought child share, as given or normalised.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Identity {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub other_names: Vec<String>,
+    pub sex: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub estimated_age: Option<EstimatedAge>,
+    pub nationality: Option<String>,
+    pub languages: Vec<String>,
+}
+
+/// `prefix.field`, or `field` alone at the top of a document.
+pub(crate) fn at(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_string()
+    } else {
+        format!("{prefix}.{field}")
+    }
+}
+
+/// Checks a person's identity fields under `prefix` (`""` at the top of a document). At least one
+/// name is required; an estimated age without its date was estimated on `estimated_on_default`.
+pub(crate) fn identity(
+    p: &mut Problems,
+    prefix: &str,
+    raw: Identity,
+    today: Date,
+    estimated_on_default: Date,
+) -> Identity {
+    let mut out = Identity {
+        given_name: name(p, &at(prefix, "given_name"), raw.given_name.as_deref()),
+        family_name: name(p, &at(prefix, "family_name"), raw.family_name.as_deref()),
+        other_names: names(p, &at(prefix, "other_names"), &raw.other_names),
+        ..Identity::default()
+    };
+    if out.given_name.is_none() && out.family_name.is_none() && out.other_names.is_empty() {
+        p.push(
+            at(prefix, "given_name"),
+            "at least one name is required (given, family, or another name or nickname)",
+        );
+    }
+
+    out.sex =
+        code(p, &at(prefix, "sex"), raw.sex.as_deref(), Sex::parse).map(|v| v.as_str().into());
+
+    out.date_of_birth = partial_date(
+        p,
+        &at(prefix, "date_of_birth"),
+        raw.date_of_birth.as_deref(),
+        today,
+    );
+    if let Some(est) = raw.estimated_age {
+        if out.date_of_birth.is_some()
+            || raw
+                .date_of_birth
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+        {
+            p.push(
+                at(prefix, "estimated_age"),
+                "give either date_of_birth or estimated_age, not both",
+            );
+        }
+        if est.years > MAX_ESTIMATED_AGE {
+            p.push(
+                at(prefix, "estimated_age.years"),
+                format!("must be at most {MAX_ESTIMATED_AGE}"),
+            );
+        }
+        let on = match est.estimated_on.as_deref().map(str::trim) {
+            None | Some("") => Some(estimated_on_default),
+            Some(raw) => optional_date(
+                p,
+                &at(prefix, "estimated_age.estimated_on"),
+                Some(raw),
+                today,
+            ),
+        };
+        out.estimated_age = Some(EstimatedAge {
+            years: est.years,
+            estimated_on: on.map(format_date),
+        });
+    }
+
+    out.nationality = match raw.nationality.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(r) => match parse_country(r) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                p.push(at(prefix, "nationality"), e);
+                None
+            }
+        },
+    };
+
+    let path = at(prefix, "languages");
+    out.languages = list_limit(p, &path, &raw.languages)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match parse_language(r) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                p.push(format!("{path}.{i}"), e);
+                None
+            }
+        })
+        .collect();
+    out.languages.dedup();
+    out
+}
+
+/// A partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) that is not in the future, normalised.
+pub(crate) fn partial_date(
+    p: &mut Problems,
+    path: &str,
+    raw: Option<&str>,
+    today: Date,
+) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    match PartialDate::parse(raw) {
+        Ok(d) if d.earliest() > today => {
+            p.push(path, "is in the future");
+            None
+        }
+        Ok(d) => Some(d.to_string()),
+        Err(e) => {
+            p.push(path, e);
+            None
+        }
+    }
+}
+
+pub(crate) fn code<T>(
     p: &mut Problems,
     path: &str,
     raw: Option<&str>,
@@ -539,7 +608,7 @@ fn code<T>(
     parse(raw).map_err(|e| p.push(path, e)).ok()
 }
 
-fn text(p: &mut Problems, path: &str, raw: Option<&str>, max: usize) -> Option<String> {
+pub(crate) fn text(p: &mut Problems, path: &str, raw: Option<&str>, max: usize) -> Option<String> {
     let s = raw.map(str::trim).filter(|s| !s.is_empty())?;
     if s.chars().count() > max {
         p.push(path, format!("is longer than {max} characters"));
@@ -552,11 +621,11 @@ fn text(p: &mut Problems, path: &str, raw: Option<&str>, max: usize) -> Option<S
     Some(s.to_string())
 }
 
-fn name(p: &mut Problems, path: &str, raw: Option<&str>) -> Option<String> {
+pub(crate) fn name(p: &mut Problems, path: &str, raw: Option<&str>) -> Option<String> {
     text(p, path, raw, MAX_NAME_CHARS)
 }
 
-fn names(p: &mut Problems, path: &str, raw: &[String]) -> Vec<String> {
+pub(crate) fn names(p: &mut Problems, path: &str, raw: &[String]) -> Vec<String> {
     list_limit(p, path, raw)
         .iter()
         .enumerate()
@@ -565,7 +634,7 @@ fn names(p: &mut Problems, path: &str, raw: &[String]) -> Vec<String> {
 }
 
 /// The list itself if it is short enough; otherwise a problem and nothing of it.
-fn list_limit<'a, T>(p: &mut Problems, path: &str, list: &'a [T]) -> &'a [T] {
+pub(crate) fn list_limit<'a, T>(p: &mut Problems, path: &str, list: &'a [T]) -> &'a [T] {
     if list.len() > MAX_LIST_LEN {
         p.push(path, format!("has more than {MAX_LIST_LEN} entries"));
         &[]
@@ -597,7 +666,12 @@ fn parse_language(raw: &str) -> Result<String, String> {
     }
 }
 
-fn optional_date(p: &mut Problems, path: &str, raw: Option<&str>, today: Date) -> Option<Date> {
+pub(crate) fn optional_date(
+    p: &mut Problems,
+    path: &str,
+    raw: Option<&str>,
+    today: Date,
+) -> Option<Date> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
     match parse_date(raw) {
         Ok(d) if d > today => {
@@ -637,20 +711,12 @@ fn family_member(p: &mut Problems, path: &str, m: &FamilyMember, today: Date) ->
         ),
         date_of_birth: None,
     };
-    if let Some(raw) = m
-        .date_of_birth
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        match PartialDate::parse(raw) {
-            Ok(d) if d.earliest() > today => {
-                p.push(format!("{path}.date_of_birth"), "is in the future");
-            }
-            Ok(d) => out.date_of_birth = Some(d.to_string()),
-            Err(e) => p.push(format!("{path}.date_of_birth"), e),
-        }
-    }
+    out.date_of_birth = partial_date(
+        p,
+        &format!("{path}.date_of_birth"),
+        m.date_of_birth.as_deref(),
+        today,
+    );
     if m.is_alive == Some(false) && m.is_caregiver {
         p.push(
             format!("{path}.is_caregiver"),
@@ -681,7 +747,8 @@ pub fn parse_pcode(raw: &str) -> Result<String, String> {
     Ok(code)
 }
 
-fn location(p: &mut Problems, l: &Location) -> Option<Location> {
+/// A place: a P-code, a name, or both; `None` when neither is given.
+pub(crate) fn location(p: &mut Problems, path: &str, l: &Location) -> Option<Location> {
     let pcode = l
         .pcode
         .as_deref()
@@ -689,10 +756,10 @@ fn location(p: &mut Problems, l: &Location) -> Option<Location> {
         .filter(|s| !s.is_empty())
         .and_then(|raw| {
             parse_pcode(raw)
-                .map_err(|e| p.push("location.pcode", e))
+                .map_err(|e| p.push(format!("{path}.pcode"), e))
                 .ok()
         });
-    let name = name(p, "location.name", l.name.as_deref());
+    let name = name(p, &format!("{path}.name"), l.name.as_deref());
     if pcode.is_none() && name.is_none() {
         return None;
     }

@@ -40,6 +40,10 @@ id_type!(
     CaseId
 );
 id_type!(
+    /// A relative's request to find a child.
+    TracingRequestId
+);
+id_type!(
     /// A person who signs in.
     UserId
 );

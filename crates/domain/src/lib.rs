@@ -14,6 +14,7 @@ pub mod history;
 pub mod ids;
 pub mod policy;
 pub mod problems;
+pub mod tracing_request;
 pub mod user;
 
 pub use problems::{FieldError, Problems};

@@ -7,7 +7,7 @@ use crate::user::{Actor, Role};
 /// The records an actor may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// The cases owned by one agency.
+    /// The records (cases, tracing requests) owned by one agency.
     Agency(AgencyId),
 }
 
@@ -28,6 +28,9 @@ pub enum Action {
     CreateCase,
     ReadCase,
     UpdateCase,
+    CreateTracingRequest,
+    ReadTracingRequest,
+    UpdateTracingRequest,
     ManageUsers,
 }
 
@@ -39,7 +42,12 @@ pub struct Denied;
 pub fn authorize(actor: &Actor, action: Action, owner: Option<AgencyId>) -> Result<(), Denied> {
     let in_scope = owner.is_none_or(|o| Scope::of(actor).admits(o));
     let permitted = match action {
-        Action::CreateCase | Action::ReadCase | Action::UpdateCase => in_scope,
+        Action::CreateCase
+        | Action::ReadCase
+        | Action::UpdateCase
+        | Action::CreateTracingRequest
+        | Action::ReadTracingRequest
+        | Action::UpdateTracingRequest => in_scope,
         Action::ManageUsers => actor.role == Role::Admin && in_scope,
     };
     if permitted { Ok(()) } else { Err(Denied) }
@@ -65,6 +73,11 @@ mod tests {
         assert!(authorize(&a, Action::ReadCase, Some(a.agency_id)).is_ok());
         assert_eq!(authorize(&a, Action::ReadCase, Some(other)), Err(Denied));
         assert_eq!(authorize(&a, Action::UpdateCase, Some(other)), Err(Denied));
+        assert!(authorize(&a, Action::UpdateTracingRequest, Some(a.agency_id)).is_ok());
+        assert_eq!(
+            authorize(&a, Action::UpdateTracingRequest, Some(other)),
+            Err(Denied)
+        );
         let admin = actor(Role::Admin);
         assert_eq!(
             authorize(&admin, Action::ReadCase, Some(other)),

@@ -1,29 +1,47 @@
 //! The write door's logic, shared by every backend: policy, validation, merge, history and the
-//! audit event, decided before any SQL runs. Backends only carry out a [`CaseWrite`].
+//! audit event, decided before any SQL runs. Backends only carry out a [`RecordWrite`].
+//!
+//! Cases and tracing requests share the steps that do not depend on the document
+//! ([`merged`] for an update's checks and merge, [`change`] for its history entry and audit
+//! event); each record kind adds only what is its own (the caseworker of a case, the index
+//! columns).
+
+use std::fmt::Display;
 
 use haven_domain::Problems;
 use haven_domain::audit::{AuditAction, AuditEvent};
-use haven_domain::case::{CaseDoc, CaseStatus, ValidCase, doc_from_json, validate};
+use haven_domain::case::{self, CaseDoc, CaseStatus, ValidCase};
 use haven_domain::history::{FieldChange, diff};
-use haven_domain::ids::{CaseId, UserId};
+use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::{Action, authorize};
+use haven_domain::tracing_request::{self, RequestStatus, TracingRequestDoc, ValidTracingRequest};
 use haven_domain::user::Actor;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
 use crate::error::{StoreError, StoreResult};
-use crate::types::{CaseRecord, HistoryEntry};
+use crate::types::{CaseRecord, HistoryEntry, TracingRequestRecord};
 
-/// Everything one case write stores, in one transaction.
+/// The record type of a case: its audit target kind and its `record_history.record_type`.
+pub const CASE: &str = "case";
+/// The record type of a tracing request.
+pub const TRACING_REQUEST: &str = "tracing_request";
+
+/// Everything one write of a record stores, in one transaction.
 #[derive(Debug, Clone)]
-pub struct CaseWrite {
+pub struct RecordWrite<R, I> {
     /// The record as it will be after the write.
-    pub record: CaseRecord,
+    pub record: R,
     /// The values the store indexes for filtering.
-    pub index: CaseIndex,
+    pub index: I,
     pub history: HistoryEntry,
     pub audit: AuditEvent,
 }
+
+pub type CaseWrite = RecordWrite<CaseRecord, CaseIndex>;
+pub type TracingRequestWrite = RecordWrite<TracingRequestRecord, TracingRequestIndex>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseIndex {
@@ -35,9 +53,76 @@ pub struct CaseIndex {
     pub caseworker_id: UserId,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracingRequestIndex {
+    /// The P-code of the place of separation.
+    pub separation_pcode: Option<String>,
+    pub date_of_inquiry: Date,
+}
+
+// --- Shared by every record kind -----------------------------------------------------------------
+
+/// The checks every update makes before it looks at the patch's content: the record is in the
+/// actor's scope (out of scope looks exactly like absent), still at `expected_version`, and the
+/// patch is an object. Returns the current document with the patch applied, read back as `D`.
+pub fn merged<D: Serialize + DeserializeOwned>(
+    actor: &Actor,
+    action: Action,
+    owner: AgencyId,
+    current_version: i64,
+    expected_version: i64,
+    current: &D,
+    patch: &Value,
+) -> StoreResult<D> {
+    authorize(actor, action, Some(owner)).map_err(|_| StoreError::NotFound)?;
+    if current_version != expected_version {
+        return Err(StoreError::Conflict {
+            current: current_version,
+        });
+    }
+    if !patch.is_object() {
+        return Err(Problems::single("", "a merge patch must be a JSON object").into());
+    }
+    let mut doc = serde_json::to_value(current)
+        .map_err(|e| StoreError::Corrupt(format!("cannot serialise a stored document: {e}")))?;
+    merge_patch(&mut doc, patch);
+    Ok(haven_domain::problems::from_json(doc)?)
+}
+
+/// The history entry and the audit event of one write of a record of type `kind`: the fields
+/// that changed from `old` (`None` on creation) to `new`. The audit event names the fields,
+/// never their content.
+#[allow(clippy::too_many_arguments)]
+pub fn change<D: Serialize>(
+    actor: &Actor,
+    action: AuditAction,
+    kind: &'static str,
+    id: impl Display,
+    version: i64,
+    at: OffsetDateTime,
+    old: Option<&D>,
+    new: &D,
+) -> (HistoryEntry, AuditEvent) {
+    let changes: Vec<FieldChange> = diff(old, new);
+    let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+    let audit = AuditEvent::new(Some(actor.user_id), action)
+        .target(kind, id)
+        .details(json!({ "version": version, "fields": fields }));
+    let history = HistoryEntry {
+        version,
+        at,
+        actor_id: actor.user_id,
+        action: if old.is_none() { "create" } else { "update" }.to_string(),
+        changes,
+    };
+    (history, audit)
+}
+
+// --- Cases --------------------------------------------------------------------------------------
+
 pub fn prepare_create(actor: &Actor, doc: CaseDoc, now: OffsetDateTime) -> StoreResult<CaseWrite> {
     authorize(actor, Action::CreateCase, None)?;
-    let valid = validate(doc, now.date())?;
+    let valid = case::validate(doc, now.date())?;
     let record = CaseRecord {
         id: CaseId::new_random(),
         version: 1,
@@ -59,21 +144,16 @@ pub fn prepare_update(
     patch: &Value,
     now: OffsetDateTime,
 ) -> StoreResult<Option<CaseWrite>> {
-    // Out of scope looks exactly like absent.
-    authorize(actor, Action::UpdateCase, Some(current.agency_id))
-        .map_err(|_| StoreError::NotFound)?;
-    if current.version != expected_version {
-        return Err(StoreError::Conflict {
-            current: current.version,
-        });
-    }
-    if !patch.is_object() {
-        return Err(Problems::single("", "a merge patch must be a JSON object").into());
-    }
-    let mut merged = serde_json::to_value(&current.doc)
-        .map_err(|e| StoreError::Corrupt(format!("case {}: {e}", current.id)))?;
-    merge_patch(&mut merged, patch);
-    let valid = validate(doc_from_json(merged)?, now.date())?;
+    let doc = merged(
+        actor,
+        Action::UpdateCase,
+        current.agency_id,
+        current.version,
+        expected_version,
+        &current.doc,
+        patch,
+    )?;
+    let valid = case::validate(doc, now.date())?;
     let mut record = current.clone();
     record.version += 1;
     record.updated_at = now;
@@ -106,20 +186,18 @@ fn finish(
     // omitted caseworker keeps the one the record has (merge patch), so this only fills a gap.
     let caseworker_id = caseworker_id.unwrap_or(actor.user_id);
     doc.caseworker_id = Some(caseworker_id.to_string());
-    let changes: Vec<FieldChange> = diff(old, &doc);
-    let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-    let audit = AuditEvent::new(Some(actor.user_id), action)
-        .target("case", record.id)
-        .details(json!({ "version": record.version, "fields": fields }));
-    let history = HistoryEntry {
-        version: record.version,
-        at: record.updated_at,
-        actor_id: actor.user_id,
-        action: if old.is_none() { "create" } else { "update" }.to_string(),
-        changes,
-    };
+    let (history, audit) = change(
+        actor,
+        action,
+        CASE,
+        record.id,
+        record.version,
+        record.updated_at,
+        old,
+        &doc,
+    );
     record.doc = doc;
-    CaseWrite {
+    RecordWrite {
         record,
         index: CaseIndex {
             risk_level: risk_level.map(|r| r.as_str()),
@@ -127,6 +205,99 @@ fn finish(
             location_pcode,
             registration_date,
             caseworker_id,
+        },
+        history,
+        audit,
+    }
+}
+
+// --- Tracing requests ---------------------------------------------------------------------------
+
+pub fn prepare_tracing_create(
+    actor: &Actor,
+    doc: TracingRequestDoc,
+    now: OffsetDateTime,
+) -> StoreResult<TracingRequestWrite> {
+    authorize(actor, Action::CreateTracingRequest, None)?;
+    let valid = tracing_request::validate(doc, now.date())?;
+    let record = TracingRequestRecord {
+        id: TracingRequestId::new_random(),
+        version: 1,
+        agency_id: actor.agency_id,
+        status: RequestStatus::Open,
+        created_by: actor.user_id,
+        created_at: now,
+        updated_at: now,
+        doc: TracingRequestDoc::default(),
+    };
+    Ok(finish_tracing(
+        actor,
+        record,
+        None,
+        valid,
+        AuditAction::TracingRequestCreate,
+    ))
+}
+
+/// `Ok(None)` when the patch changes nothing, as for cases.
+pub fn prepare_tracing_update(
+    actor: &Actor,
+    current: &TracingRequestRecord,
+    expected_version: i64,
+    patch: &Value,
+    now: OffsetDateTime,
+) -> StoreResult<Option<TracingRequestWrite>> {
+    let doc = merged(
+        actor,
+        Action::UpdateTracingRequest,
+        current.agency_id,
+        current.version,
+        expected_version,
+        &current.doc,
+        patch,
+    )?;
+    let valid = tracing_request::validate(doc, now.date())?;
+    let mut record = current.clone();
+    record.version += 1;
+    record.updated_at = now;
+    let write = finish_tracing(
+        actor,
+        record,
+        Some(&current.doc),
+        valid,
+        AuditAction::TracingRequestUpdate,
+    );
+    Ok((!write.history.changes.is_empty()).then_some(write))
+}
+
+fn finish_tracing(
+    actor: &Actor,
+    mut record: TracingRequestRecord,
+    old: Option<&TracingRequestDoc>,
+    valid: ValidTracingRequest,
+    action: AuditAction,
+) -> TracingRequestWrite {
+    let ValidTracingRequest {
+        doc,
+        separation_pcode,
+        date_of_inquiry,
+    } = valid;
+    let (history, audit) = change(
+        actor,
+        action,
+        TRACING_REQUEST,
+        record.id,
+        record.version,
+        record.updated_at,
+        old,
+        &doc,
+    );
+    record.doc = doc;
+    RecordWrite {
+        record,
+        index: TracingRequestIndex {
+            separation_pcode,
+            date_of_inquiry,
         },
         history,
         audit,
@@ -182,7 +353,7 @@ mod tests {
     }
 
     fn doc() -> CaseDoc {
-        doc_from_json(json!({"given_name": "Amal", "risk_level": "low"})).unwrap()
+        case::doc_from_json(json!({"given_name": "Amal", "risk_level": "low"})).unwrap()
     }
 
     const NOW: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
@@ -247,6 +418,47 @@ mod tests {
             panic!("expected invalid");
         };
         assert_eq!(p.errors()[0].path, "nationality");
+    }
+
+    #[test]
+    fn tracing_requests_share_the_update_rules_and_audit_field_names_only() {
+        let a = actor();
+        let doc = tracing_request::doc_from_json(json!({
+            "inquirer": {"given_name": "Fatima", "relation": "mother"},
+            "child": {"given_name": "Amal"},
+        }))
+        .unwrap();
+        let w = prepare_tracing_create(&a, doc, NOW).unwrap();
+        assert_eq!(
+            w.audit.target,
+            Some((TRACING_REQUEST, w.record.id.to_string()))
+        );
+        assert_eq!(
+            w.audit.details,
+            json!({"version": 1, "fields": ["inquirer", "child", "date_of_inquiry"]})
+        );
+        assert!(!w.audit.details.to_string().contains("Amal"));
+        let rec = w.record;
+        let patch = json!({"separation": {"circumstances": ["flight"]}});
+        assert!(matches!(
+            prepare_tracing_update(&a, &rec, 2, &patch, NOW),
+            Err(StoreError::Conflict { current: 1 })
+        ));
+        assert!(matches!(
+            prepare_tracing_update(&actor(), &rec, 1, &patch, NOW),
+            Err(StoreError::NotFound)
+        ));
+        let w = prepare_tracing_update(&a, &rec, 1, &patch, NOW)
+            .unwrap()
+            .unwrap();
+        assert_eq!(w.record.version, 2);
+        assert_eq!(w.history.changes[0].field, "separation");
+        let Err(StoreError::Invalid(p)) =
+            prepare_tracing_update(&a, &rec, 1, &json!({"child": {"sex": "girl"}}), NOW)
+        else {
+            panic!("expected invalid");
+        };
+        assert_eq!(p.errors()[0].path, "child.sex");
     }
 
     #[test]

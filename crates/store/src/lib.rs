@@ -22,8 +22,9 @@ use async_trait::async_trait;
 use haven_domain::audit::AuditEvent;
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::Clock;
-use haven_domain::ids::{CaseId, UserId};
+use haven_domain::ids::{CaseId, TracingRequestId, UserId};
 use haven_domain::policy::Scope;
+use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
 use time::{Duration, OffsetDateTime};
 
@@ -132,6 +133,48 @@ pub trait Store: Send + Sync {
         &self,
         scope: Scope,
         id: CaseId,
+    ) -> StoreResult<Option<Vec<HistoryEntry>>>;
+
+    // --- Tracing requests: the same door and the same reads as cases -------------------------
+
+    /// Files a tracing request for the actor's agency: policy, validation, then record + history
+    /// + audit in one transaction. The request starts at version 1, status open.
+    async fn create_tracing_request(
+        &self,
+        actor: &Actor,
+        doc: TracingRequestDoc,
+    ) -> StoreResult<TracingRequestRecord>;
+
+    /// Applies a JSON merge patch under optimistic concurrency, exactly like
+    /// [`Store::update_case`]: a stale `expected_version` is [`StoreError::Conflict`], a request
+    /// outside the actor's scope is [`StoreError::NotFound`].
+    async fn update_tracing_request(
+        &self,
+        actor: &Actor,
+        id: TracingRequestId,
+        expected_version: i64,
+        patch: &serde_json::Value,
+    ) -> StoreResult<TracingRequestRecord>;
+
+    async fn get_tracing_request(
+        &self,
+        scope: Scope,
+        id: TracingRequestId,
+    ) -> StoreResult<Option<TracingRequestRecord>>;
+
+    /// Newest first, paged like [`Store::list_cases`].
+    async fn list_tracing_requests(
+        &self,
+        scope: Scope,
+        filter: &TracingRequestFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<TracingRequestRecord>>;
+
+    /// The request's history, oldest first; `None` when it is not in scope.
+    async fn tracing_request_history(
+        &self,
+        scope: Scope,
+        id: TracingRequestId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>>;
 
     // --- Audit log ----------------------------------------------------------------------------

@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
-use haven_domain::ids::{AgencyId, CaseId, UserId};
+use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::Scope;
+use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
@@ -24,10 +25,10 @@ use uuid::Uuid;
 use crate::audit;
 use crate::door::{self, CaseWrite};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{self, RawCase, RawUser, col};
+use crate::rows::{self, RawRecord, RawUser, col};
 use crate::types::{
     Agency, AuditHead, AuditRow, CaseFilter, CaseRecord, HistoryEntry, NewToken, NewUser, Page,
-    PageRequest, TokenInfo, UserCredentials,
+    PageRequest, TokenInfo, TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -83,8 +84,9 @@ fn user_from_row(row: &PgRow) -> StoreResult<User> {
     .into_user()
 }
 
-fn case_from_row(row: &PgRow) -> StoreResult<CaseRecord> {
-    RawCase {
+/// The columns every record table (cases, tracing requests) shares.
+fn record_from_row(row: &PgRow) -> StoreResult<RawRecord> {
+    Ok(RawRecord {
         id: col(row, "id")?,
         version: col(row, "version")?,
         agency_id: col(row, "agency_id")?,
@@ -93,8 +95,15 @@ fn case_from_row(row: &PgRow) -> StoreResult<CaseRecord> {
         created_at: col(row, "created_at")?,
         updated_at: col(row, "updated_at")?,
         body: col(row, "body")?,
-    }
-    .into_record()
+    })
+}
+
+fn case_from_row(row: &PgRow) -> StoreResult<CaseRecord> {
+    record_from_row(row)?.into_case()
+}
+
+fn tracing_request_from_row(row: &PgRow) -> StoreResult<TracingRequestRecord> {
+    record_from_row(row)?.into_tracing_request()
 }
 
 fn agency_from_row(row: &PgRow) -> StoreResult<Agency> {
@@ -172,12 +181,18 @@ async fn check_caseworker(conn: &mut PgConnection, write: &CaseWrite) -> StoreRe
     Ok(())
 }
 
-async fn insert_history(conn: &mut PgConnection, write: &CaseWrite) -> StoreResult<()> {
-    let h = &write.history;
+async fn insert_history(
+    conn: &mut PgConnection,
+    kind: &str,
+    id: Uuid,
+    h: &HistoryEntry,
+) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO case_history (case_id, version, at, actor_id, action, changes) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO record_history (record_type, record_id, version, at, actor_id, action, changes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(write.record.id.0)
+    .bind(kind)
+    .bind(id)
     .bind(h.version)
     .bind(h.at)
     .bind(h.actor_id.0)
@@ -195,6 +210,58 @@ async fn load_case(conn: &mut PgConnection, id: CaseId) -> StoreResult<Option<Ca
         .await?
         .map(|row| case_from_row(&row))
         .transpose()
+}
+
+async fn load_tracing_request(
+    conn: &mut PgConnection,
+    id: TracingRequestId,
+) -> StoreResult<Option<TracingRequestRecord>> {
+    sqlx::query("SELECT * FROM tracing_requests WHERE id = $1 FOR UPDATE")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| tracing_request_from_row(&row))
+        .transpose()
+}
+
+/// A record's history, oldest first; `None` when `table` has no row `id` in the scope's agency.
+/// `table` is one of the crate's own table names, never input.
+async fn history_in_scope(
+    pool: &PgPool,
+    table: &'static str,
+    kind: &str,
+    scope: Scope,
+    id: Uuid,
+) -> StoreResult<Option<Vec<HistoryEntry>>> {
+    let mut conn = pool.acquire().await?;
+    let sql = format!("SELECT 1 FROM {table} WHERE id = $1 AND agency_id = $2");
+    let in_scope = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(scope_agency(scope))
+        .fetch_optional(&mut *conn)
+        .await?;
+    if in_scope.is_none() {
+        return Ok(None);
+    }
+    let entries = sqlx::query(
+        "SELECT * FROM record_history WHERE record_type = $1 AND record_id = $2 ORDER BY version",
+    )
+    .bind(kind)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(HistoryEntry {
+            version: col(row, "version")?,
+            at: col(row, "at")?,
+            actor_id: UserId(col(row, "actor_id")?),
+            action: col(row, "action")?,
+            changes: rows::changes_from_json(&col::<_, String>(row, "changes")?)?,
+        })
+    })
+    .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some(entries))
 }
 
 fn scope_agency(scope: Scope) -> Uuid {
@@ -456,10 +523,10 @@ impl Store for PgStore {
         .bind(write.index.registration_date)
         .bind(r.created_at)
         .bind(r.updated_at)
-        .bind(rows::case_body(r)?)
+        .bind(rows::body(door::CASE, r.id, &r.doc)?)
         .execute(&mut *tx)
         .await?;
-        insert_history(&mut tx, &write).await?;
+        insert_history(&mut tx, door::CASE, r.id.0, &write.history).await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
@@ -495,7 +562,7 @@ impl Store for PgStore {
         .bind(&write.index.location_pcode)
         .bind(write.index.registration_date)
         .bind(r.updated_at)
-        .bind(rows::case_body(r)?)
+        .bind(rows::body(door::CASE, r.id, &r.doc)?)
         .bind(r.id.0)
         .bind(expected_version)
         .execute(&mut *tx)
@@ -507,7 +574,7 @@ impl Store for PgStore {
                 current: current.version,
             });
         }
-        insert_history(&mut tx, &write).await?;
+        insert_history(&mut tx, door::CASE, r.id.0, &write.history).await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
@@ -554,22 +621,7 @@ impl Store for PgStore {
         .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
-        let more = i64::try_from(found.len()).unwrap_or(i64::MAX) > limit;
-        let mut items = Vec::with_capacity(found.len());
-        let mut last_seq = None;
-        for row in found
-            .iter()
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        {
-            items.push(case_from_row(row)?);
-            last_seq = Some(col::<_, i64>(row, "seq")?);
-        }
-        let next = if more {
-            last_seq.map(door::encode_cursor)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        rows::into_page(&found, limit, case_from_row)
     }
 
     async fn case_history(
@@ -577,31 +629,147 @@ impl Store for PgStore {
         scope: Scope,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-        let mut conn = self.pool.acquire().await?;
-        let in_scope = sqlx::query("SELECT 1 FROM cases WHERE id = $1 AND agency_id = $2")
+        history_in_scope(&self.pool, "cases", door::CASE, scope, id.0).await
+    }
+
+    async fn create_tracing_request(
+        &self,
+        actor: &Actor,
+        doc: TracingRequestDoc,
+    ) -> StoreResult<TracingRequestRecord> {
+        let now = self.now();
+        let write = door::prepare_tracing_create(actor, doc, now)?;
+        let r = &write.record;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO tracing_requests (id, version, agency_id, created_by, status, separation_pcode,
+                 date_of_inquiry, created_at, updated_at, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(r.id.0)
+        .bind(r.version)
+        .bind(r.agency_id.0)
+        .bind(r.created_by.0)
+        .bind(r.status.as_str())
+        .bind(&write.index.separation_pcode)
+        .bind(write.index.date_of_inquiry)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .execute(&mut *tx)
+        .await?;
+        insert_history(&mut tx, door::TRACING_REQUEST, r.id.0, &write.history).await?;
+        append_audit_in(&mut tx, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn update_tracing_request(
+        &self,
+        actor: &Actor,
+        id: TracingRequestId,
+        expected_version: i64,
+        patch: &serde_json::Value,
+    ) -> StoreResult<TracingRequestRecord> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let current = load_tracing_request(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let Some(write) =
+            door::prepare_tracing_update(actor, &current, expected_version, patch, now)?
+        else {
+            tx.rollback().await?;
+            return Ok(current);
+        };
+        let r = &write.record;
+        let updated = sqlx::query(
+            "UPDATE tracing_requests SET version = $1, status = $2, separation_pcode = $3,
+                 date_of_inquiry = $4, updated_at = $5, body = $6
+             WHERE id = $7 AND version = $8",
+        )
+        .bind(r.version)
+        .bind(r.status.as_str())
+        .bind(&write.index.separation_pcode)
+        .bind(write.index.date_of_inquiry)
+        .bind(r.updated_at)
+        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .bind(r.id.0)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            // Cannot happen with the row locked above, but the guard costs nothing.
+            let current = load_tracing_request(&mut tx, id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            return Err(StoreError::Conflict {
+                current: current.version,
+            });
+        }
+        insert_history(&mut tx, door::TRACING_REQUEST, r.id.0, &write.history).await?;
+        append_audit_in(&mut tx, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn get_tracing_request(
+        &self,
+        scope: Scope,
+        id: TracingRequestId,
+    ) -> StoreResult<Option<TracingRequestRecord>> {
+        sqlx::query("SELECT * FROM tracing_requests WHERE id = $1 AND agency_id = $2")
             .bind(id.0)
             .bind(scope_agency(scope))
-            .fetch_optional(&mut *conn)
-            .await?;
-        if in_scope.is_none() {
-            return Ok(None);
-        }
-        let entries = sqlx::query("SELECT * FROM case_history WHERE case_id = $1 ORDER BY version")
-            .bind(id.0)
-            .fetch_all(&mut *conn)
+            .fetch_optional(&self.pool)
             .await?
-            .iter()
-            .map(|row| {
-                Ok(HistoryEntry {
-                    version: col(row, "version")?,
-                    at: col(row, "at")?,
-                    actor_id: UserId(col(row, "actor_id")?),
-                    action: col(row, "action")?,
-                    changes: rows::changes_from_json(&col::<_, String>(row, "changes")?)?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some(entries))
+            .map(|row| tracing_request_from_row(&row))
+            .transpose()
+    }
+
+    async fn list_tracing_requests(
+        &self,
+        scope: Scope,
+        filter: &TracingRequestFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<TracingRequestRecord>> {
+        let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
+        let limit = rows::page_limit(page);
+        let prefix = rows::location_prefix(filter.location_prefix.as_deref());
+        let found = sqlx::query(
+            "SELECT * FROM tracing_requests
+             WHERE agency_id = $1
+               AND ($2::uuid IS NULL OR agency_id = $2)
+               AND ($3::text IS NULL OR status = $3)
+               AND ($4::text IS NULL OR left(separation_pcode, length($4)) = $4)
+               AND ($5::bigint IS NULL OR seq < $5)
+             ORDER BY seq DESC
+             LIMIT $6",
+        )
+        .bind(scope_agency(scope))
+        .bind(filter.agency_id.map(|a| a.0))
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(prefix)
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        rows::into_page(&found, limit, tracing_request_from_row)
+    }
+
+    async fn tracing_request_history(
+        &self,
+        scope: Scope,
+        id: TracingRequestId,
+    ) -> StoreResult<Option<Vec<HistoryEntry>>> {
+        history_in_scope(
+            &self.pool,
+            "tracing_requests",
+            door::TRACING_REQUEST,
+            scope,
+            id.0,
+        )
+        .await
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {

@@ -2,17 +2,22 @@
 //! [`StoreError::Corrupt`], never a panic.
 
 use haven_domain::Problems;
+use std::fmt::Display;
+
 use haven_domain::case::{CaseDoc, CaseStatus};
 use haven_domain::history::FieldChange;
-use haven_domain::ids::{AgencyId, CaseId, UserId};
+use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
+use haven_domain::tracing_request::{RequestStatus, TracingRequestDoc};
 use haven_domain::user::{Role, User};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use crate::door;
 use crate::error::{StoreError, StoreResult};
-use crate::types::{CaseRecord, PageRequest};
+use crate::types::{CaseRecord, Page, PageRequest, TracingRequestRecord};
 
 /// One column, or [`StoreError::Corrupt`] naming it.
 pub(crate) fn col<'r, R, T>(row: &'r R, name: &str) -> StoreResult<T>
@@ -62,8 +67,8 @@ impl RawUser {
     }
 }
 
-/// A case row, its columns already read.
-pub(crate) struct RawCase {
+/// A record row (a case or a tracing request), its columns already read.
+pub(crate) struct RawRecord {
     pub id: Uuid,
     pub version: i64,
     pub agency_id: Uuid,
@@ -74,12 +79,21 @@ pub(crate) struct RawCase {
     pub body: String,
 }
 
-impl RawCase {
-    pub fn into_record(self) -> StoreResult<CaseRecord> {
-        let doc: CaseDoc = serde_json::from_str(&self.body)
-            .map_err(|e| StoreError::Corrupt(format!("case {}: body: {e}", self.id)))?;
-        let status = CaseStatus::parse(&self.status)
-            .map_err(|e| StoreError::Corrupt(format!("case {}: status: {e}", self.id)))?;
+impl RawRecord {
+    fn decode<D: DeserializeOwned, S>(
+        &self,
+        kind: &str,
+        parse_status: fn(&str) -> Result<S, String>,
+    ) -> StoreResult<(D, S)> {
+        let doc: D = serde_json::from_str(&self.body)
+            .map_err(|e| StoreError::Corrupt(format!("{kind} {}: body: {e}", self.id)))?;
+        let status = parse_status(&self.status)
+            .map_err(|e| StoreError::Corrupt(format!("{kind} {}: status: {e}", self.id)))?;
+        Ok((doc, status))
+    }
+
+    pub fn into_case(self) -> StoreResult<CaseRecord> {
+        let (doc, status) = self.decode::<CaseDoc, _>(door::CASE, CaseStatus::parse)?;
         Ok(CaseRecord {
             id: CaseId(self.id),
             version: self.version,
@@ -91,11 +105,57 @@ impl RawCase {
             doc,
         })
     }
+
+    pub fn into_tracing_request(self) -> StoreResult<TracingRequestRecord> {
+        let (doc, status) =
+            self.decode::<TracingRequestDoc, _>(door::TRACING_REQUEST, RequestStatus::parse)?;
+        Ok(TracingRequestRecord {
+            id: TracingRequestId(self.id),
+            version: self.version,
+            agency_id: AgencyId(self.agency_id),
+            status,
+            created_by: UserId(self.created_by),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            doc,
+        })
+    }
 }
 
-pub(crate) fn case_body(record: &CaseRecord) -> StoreResult<String> {
-    serde_json::to_string(&record.doc)
-        .map_err(|e| StoreError::Corrupt(format!("case {}: cannot serialise: {e}", record.id)))
+/// A record's document as the `body` column keeps it.
+pub(crate) fn body<D: Serialize>(kind: &str, id: impl Display, doc: &D) -> StoreResult<String> {
+    serde_json::to_string(doc)
+        .map_err(|e| StoreError::Corrupt(format!("{kind} {id}: cannot serialise: {e}")))
+}
+
+/// One page from rows fetched `ORDER BY seq DESC LIMIT limit + 1`: the extra row only says that
+/// there is a next page, whose cursor is the last returned row's `seq`.
+pub(crate) fn into_page<R, T>(
+    found: &[R],
+    limit: i64,
+    decode: impl Fn(&R) -> StoreResult<T>,
+) -> StoreResult<Page<T>>
+where
+    R: sqlx::Row,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+{
+    let more = i64::try_from(found.len()).unwrap_or(i64::MAX) > limit;
+    let mut items = Vec::with_capacity(found.len());
+    let mut last_seq = None;
+    for row in found
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
+        items.push(decode(row)?);
+        last_seq = Some(col::<_, i64>(row, "seq")?);
+    }
+    let next = if more {
+        last_seq.map(door::encode_cursor)
+    } else {
+        None
+    };
+    Ok(Page { items, next })
 }
 
 /// `FieldChange` is written by serde; it is read back through this twin.

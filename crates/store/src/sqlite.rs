@@ -18,8 +18,9 @@ use async_trait::async_trait;
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
-use haven_domain::ids::{AgencyId, CaseId, UserId};
+use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::Scope;
+use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
 use serde_json::json;
 use sqlx::sqlite::{
@@ -31,10 +32,10 @@ use time::{Duration, OffsetDateTime};
 use crate::audit::{self, format_at};
 use crate::door::{self, CaseWrite};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{self, RawCase, RawUser, col};
+use crate::rows::{self, RawRecord, RawUser, col};
 use crate::types::{
     Agency, AuditHead, AuditRow, CaseFilter, CaseRecord, HistoryEntry, NewToken, NewUser, Page,
-    PageRequest, TokenInfo, UserCredentials,
+    PageRequest, TokenInfo, TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -84,7 +85,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // A connection to a local file does not go stale: skip the ping sqlx would otherwise send
+        // before every query (a round trip to the connection's worker thread each time).
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(StdDuration::from_secs(60))
@@ -92,6 +96,7 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(READERS)
             .connect_with(options.create_if_missing(false))
             .await?;
@@ -140,8 +145,9 @@ fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     .into_user()
 }
 
-fn case_from_row(row: &SqliteRow) -> StoreResult<CaseRecord> {
-    RawCase {
+/// The columns every record table (cases, tracing requests) shares.
+fn record_from_row(row: &SqliteRow) -> StoreResult<RawRecord> {
+    Ok(RawRecord {
         id: uuid_col(row, "id")?,
         version: col(row, "version")?,
         agency_id: uuid_col(row, "agency_id")?,
@@ -150,8 +156,15 @@ fn case_from_row(row: &SqliteRow) -> StoreResult<CaseRecord> {
         created_at: at_col(row, "created_at")?,
         updated_at: at_col(row, "updated_at")?,
         body: col(row, "body")?,
-    }
-    .into_record()
+    })
+}
+
+fn case_from_row(row: &SqliteRow) -> StoreResult<CaseRecord> {
+    record_from_row(row)?.into_case()
+}
+
+fn tracing_request_from_row(row: &SqliteRow) -> StoreResult<TracingRequestRecord> {
+    record_from_row(row)?.into_tracing_request()
 }
 
 fn agency_from_row(row: &SqliteRow) -> StoreResult<Agency> {
@@ -229,12 +242,18 @@ async fn check_caseworker(conn: &mut SqliteConnection, write: &CaseWrite) -> Sto
     Ok(())
 }
 
-async fn insert_history(conn: &mut SqliteConnection, write: &CaseWrite) -> StoreResult<()> {
-    let h = &write.history;
+async fn insert_history(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    id: impl ToString,
+    h: &HistoryEntry,
+) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO case_history (case_id, version, at, actor_id, action, changes) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO record_history (record_type, record_id, version, at, actor_id, action, changes)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(write.record.id.to_string())
+    .bind(kind)
+    .bind(id.to_string())
     .bind(h.version)
     .bind(ts(h.at))
     .bind(h.actor_id.to_string())
@@ -252,6 +271,58 @@ async fn load_case(conn: &mut SqliteConnection, id: CaseId) -> StoreResult<Optio
         .await?
         .map(|row| case_from_row(&row))
         .transpose()
+}
+
+async fn load_tracing_request(
+    conn: &mut SqliteConnection,
+    id: TracingRequestId,
+) -> StoreResult<Option<TracingRequestRecord>> {
+    sqlx::query("SELECT * FROM tracing_requests WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| tracing_request_from_row(&row))
+        .transpose()
+}
+
+/// A record's history, oldest first; `None` when `table` has no row `id` in the scope's agency.
+/// `table` is one of the crate's own table names, never input.
+async fn history_in_scope(
+    pool: &SqlitePool,
+    table: &'static str,
+    kind: &str,
+    scope: Scope,
+    id: String,
+) -> StoreResult<Option<Vec<HistoryEntry>>> {
+    let mut conn = pool.acquire().await?;
+    let sql = format!("SELECT 1 FROM {table} WHERE id = ? AND agency_id = ?");
+    let in_scope = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&id)
+        .bind(scope_agency(scope))
+        .fetch_optional(&mut *conn)
+        .await?;
+    if in_scope.is_none() {
+        return Ok(None);
+    }
+    let entries = sqlx::query(
+        "SELECT * FROM record_history WHERE record_type = ? AND record_id = ? ORDER BY version",
+    )
+    .bind(kind)
+    .bind(&id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(HistoryEntry {
+            version: col(row, "version")?,
+            at: at_col(row, "at")?,
+            actor_id: UserId(uuid_col(row, "actor_id")?),
+            action: col(row, "action")?,
+            changes: rows::changes_from_json(&col::<_, String>(row, "changes")?)?,
+        })
+    })
+    .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some(entries))
 }
 
 fn scope_agency(scope: Scope) -> String {
@@ -513,10 +584,10 @@ impl Store for SqliteStore {
         .bind(write.index.registration_date.to_string())
         .bind(ts(r.created_at))
         .bind(ts(r.updated_at))
-        .bind(rows::case_body(r)?)
+        .bind(rows::body(door::CASE, r.id, &r.doc)?)
         .execute(&mut *tx)
         .await?;
-        insert_history(&mut tx, &write).await?;
+        insert_history(&mut tx, door::CASE, r.id, &write.history).await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
@@ -552,7 +623,7 @@ impl Store for SqliteStore {
         .bind(&write.index.location_pcode)
         .bind(write.index.registration_date.to_string())
         .bind(ts(r.updated_at))
-        .bind(rows::case_body(r)?)
+        .bind(rows::body(door::CASE, r.id, &r.doc)?)
         .bind(r.id.to_string())
         .bind(expected_version)
         .execute(&mut *tx)
@@ -564,7 +635,7 @@ impl Store for SqliteStore {
                 current: current.version,
             });
         }
-        insert_history(&mut tx, &write).await?;
+        insert_history(&mut tx, door::CASE, r.id, &write.history).await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
@@ -611,22 +682,7 @@ impl Store for SqliteStore {
         .bind(limit + 1)
         .fetch_all(&self.reader)
         .await?;
-        let more = i64::try_from(found.len()).unwrap_or(i64::MAX) > limit;
-        let mut items = Vec::with_capacity(found.len());
-        let mut last_seq = None;
-        for row in found
-            .iter()
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        {
-            items.push(case_from_row(row)?);
-            last_seq = Some(col::<_, i64>(row, "seq")?);
-        }
-        let next = if more {
-            last_seq.map(door::encode_cursor)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        rows::into_page(&found, limit, case_from_row)
     }
 
     async fn case_history(
@@ -634,31 +690,147 @@ impl Store for SqliteStore {
         scope: Scope,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-        let mut conn = self.reader.acquire().await?;
-        let in_scope = sqlx::query("SELECT 1 FROM cases WHERE id = ? AND agency_id = ?")
+        history_in_scope(&self.reader, "cases", door::CASE, scope, id.to_string()).await
+    }
+
+    async fn create_tracing_request(
+        &self,
+        actor: &Actor,
+        doc: TracingRequestDoc,
+    ) -> StoreResult<TracingRequestRecord> {
+        let now = self.now();
+        let write = door::prepare_tracing_create(actor, doc, now)?;
+        let r = &write.record;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO tracing_requests (id, version, agency_id, created_by, status, separation_pcode,
+                 date_of_inquiry, created_at, updated_at, body)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(r.id.to_string())
+        .bind(r.version)
+        .bind(r.agency_id.to_string())
+        .bind(r.created_by.to_string())
+        .bind(r.status.as_str())
+        .bind(&write.index.separation_pcode)
+        .bind(write.index.date_of_inquiry.to_string())
+        .bind(ts(r.created_at))
+        .bind(ts(r.updated_at))
+        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .execute(&mut *tx)
+        .await?;
+        insert_history(&mut tx, door::TRACING_REQUEST, r.id, &write.history).await?;
+        append_audit_in(&mut tx, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn update_tracing_request(
+        &self,
+        actor: &Actor,
+        id: TracingRequestId,
+        expected_version: i64,
+        patch: &serde_json::Value,
+    ) -> StoreResult<TracingRequestRecord> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let current = load_tracing_request(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let Some(write) =
+            door::prepare_tracing_update(actor, &current, expected_version, patch, now)?
+        else {
+            tx.rollback().await?;
+            return Ok(current);
+        };
+        let r = &write.record;
+        let updated = sqlx::query(
+            "UPDATE tracing_requests SET version = ?, status = ?, separation_pcode = ?,
+                 date_of_inquiry = ?, updated_at = ?, body = ?
+             WHERE id = ? AND version = ?",
+        )
+        .bind(r.version)
+        .bind(r.status.as_str())
+        .bind(&write.index.separation_pcode)
+        .bind(write.index.date_of_inquiry.to_string())
+        .bind(ts(r.updated_at))
+        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .bind(r.id.to_string())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            // Cannot happen under BEGIN IMMEDIATE, but the guard costs nothing.
+            let current = load_tracing_request(&mut tx, id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            return Err(StoreError::Conflict {
+                current: current.version,
+            });
+        }
+        insert_history(&mut tx, door::TRACING_REQUEST, r.id, &write.history).await?;
+        append_audit_in(&mut tx, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn get_tracing_request(
+        &self,
+        scope: Scope,
+        id: TracingRequestId,
+    ) -> StoreResult<Option<TracingRequestRecord>> {
+        sqlx::query("SELECT * FROM tracing_requests WHERE id = ? AND agency_id = ?")
             .bind(id.to_string())
             .bind(scope_agency(scope))
-            .fetch_optional(&mut *conn)
-            .await?;
-        if in_scope.is_none() {
-            return Ok(None);
-        }
-        let entries = sqlx::query("SELECT * FROM case_history WHERE case_id = ? ORDER BY version")
-            .bind(id.to_string())
-            .fetch_all(&mut *conn)
+            .fetch_optional(&self.reader)
             .await?
-            .iter()
-            .map(|row| {
-                Ok(HistoryEntry {
-                    version: col(row, "version")?,
-                    at: at_col(row, "at")?,
-                    actor_id: UserId(uuid_col(row, "actor_id")?),
-                    action: col(row, "action")?,
-                    changes: rows::changes_from_json(&col::<_, String>(row, "changes")?)?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some(entries))
+            .map(|row| tracing_request_from_row(&row))
+            .transpose()
+    }
+
+    async fn list_tracing_requests(
+        &self,
+        scope: Scope,
+        filter: &TracingRequestFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<TracingRequestRecord>> {
+        let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
+        let limit = rows::page_limit(page);
+        let prefix = rows::location_prefix(filter.location_prefix.as_deref());
+        let found = sqlx::query(
+            "SELECT * FROM tracing_requests
+             WHERE agency_id = ?1
+               AND (?2 IS NULL OR agency_id = ?2)
+               AND (?3 IS NULL OR status = ?3)
+               AND (?4 IS NULL OR substr(separation_pcode, 1, length(?4)) = ?4)
+               AND (?5 IS NULL OR seq < ?5)
+             ORDER BY seq DESC
+             LIMIT ?6",
+        )
+        .bind(scope_agency(scope))
+        .bind(filter.agency_id.map(|a| a.to_string()))
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(prefix)
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        rows::into_page(&found, limit, tracing_request_from_row)
+    }
+
+    async fn tracing_request_history(
+        &self,
+        scope: Scope,
+        id: TracingRequestId,
+    ) -> StoreResult<Option<Vec<HistoryEntry>>> {
+        history_in_scope(
+            &self.reader,
+            "tracing_requests",
+            door::TRACING_REQUEST,
+            scope,
+            id.to_string(),
+        )
+        .await
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {

@@ -2,7 +2,8 @@
 
 use haven_domain::case::{CaseDoc, CaseStatus, RiskLevel, SeparationStatus};
 use haven_domain::history::FieldChange;
-use haven_domain::ids::{AgencyId, CaseId, UserId};
+use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
+use haven_domain::tracing_request::{RequestStatus, TracingRequestDoc};
 use haven_domain::user::{Role, User};
 use time::OffsetDateTime;
 
@@ -69,6 +70,28 @@ pub struct CaseFilter {
     pub separation_status: Option<SeparationStatus>,
     pub agency_id: Option<AgencyId>,
     /// A P-code prefix: `SY02` matches `SY02` and everything below it.
+    pub location_prefix: Option<String>,
+}
+
+/// A tracing request as stored: the document and the record's own facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracingRequestRecord {
+    pub id: TracingRequestId,
+    pub version: i64,
+    pub agency_id: AgencyId,
+    pub status: RequestStatus,
+    pub created_by: UserId,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub doc: TracingRequestDoc,
+}
+
+/// Tracing request list filters; all present ones must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TracingRequestFilter {
+    pub status: Option<RequestStatus>,
+    pub agency_id: Option<AgencyId>,
+    /// A P-code prefix matched against the place of separation.
     pub location_prefix: Option<String>,
 }
 

@@ -69,15 +69,36 @@ CREATE INDEX cases_agency_seq ON cases (agency_id, seq);
 CREATE INDEX cases_agency_pcode ON cases (agency_id, location_pcode);
 CREATE INDEX cases_caseworker ON cases (caseworker_id);
 
-CREATE TABLE case_history (
-    case_id   UUID NOT NULL REFERENCES cases (id),
-    version   BIGINT NOT NULL,
-    at        TIMESTAMPTZ NOT NULL,
-    actor_id  UUID NOT NULL REFERENCES users (id),
-    action    TEXT NOT NULL,
+CREATE TABLE tracing_requests (
+    seq               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                UUID NOT NULL UNIQUE,
+    version           BIGINT NOT NULL,
+    agency_id         UUID NOT NULL REFERENCES agencies (id),
+    created_by        UUID NOT NULL REFERENCES users (id),
+    status            TEXT NOT NULL,
+    -- the P-code of the place of separation
+    separation_pcode  TEXT,
+    date_of_inquiry   DATE NOT NULL,
+    created_at        TIMESTAMPTZ NOT NULL,
+    updated_at        TIMESTAMPTZ NOT NULL,
+    -- serde_json of the TracingRequestDoc
+    body              TEXT NOT NULL
+);
+CREATE INDEX tracing_requests_agency_seq ON tracing_requests (agency_id, seq);
+CREATE INDEX tracing_requests_agency_pcode ON tracing_requests (agency_id, separation_pcode);
+
+-- The history of every record kind: record_type is 'case' or 'tracing_request' (store::door), and
+-- record_id the id in that kind's table, written in the same transaction as the record.
+CREATE TABLE record_history (
+    record_type  TEXT NOT NULL,
+    record_id    UUID NOT NULL,
+    version      BIGINT NOT NULL,
+    at           TIMESTAMPTZ NOT NULL,
+    actor_id     UUID NOT NULL REFERENCES users (id),
+    action       TEXT NOT NULL,
     -- JSON array of FieldChange
-    changes   TEXT NOT NULL,
-    PRIMARY KEY (case_id, version)
+    changes      TEXT NOT NULL,
+    PRIMARY KEY (record_type, record_id, version)
 );
 
 -- The hash-chained audit log (see src/audit.rs). Append-only: the trigger refuses UPDATE, DELETE

@@ -9,3 +9,4 @@ mod accounts;
 mod audit_chain;
 mod backup;
 mod cases;
+mod tracing;
