@@ -1,5 +1,6 @@
-//! `haven demo`: a reproducible synthetic caseload, loaded through the same write door as real
-//! work (so it has history and audit entries too). No real person is in it.
+//! `haven demo`: a reproducible synthetic caseload (cases, then the tracing requests of relatives
+//! looking for children), loaded through the same write door as real work (so it has history and
+//! audit entries too). No real person is in it.
 
 use anyhow::Context;
 use haven_crypto::{Secret, new_password};
@@ -12,6 +13,7 @@ const CASEWORKERS_PER_AGENCY: usize = 2;
 
 pub struct Loaded {
     pub cases: usize,
+    pub tracing_requests: usize,
     pub agencies: usize,
     /// Demo caseworkers' e-mails; they share `password`.
     pub logins: Vec<String>,
@@ -67,19 +69,31 @@ pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<
         }
         actors.push(workers);
     }
+    let worker = |agency: usize, n: usize| -> anyhow::Result<&Actor> {
+        let workers = actors
+            .get(agency)
+            .context("synthetic record names an unknown agency")?;
+        workers
+            .get(n % workers.len().max(1))
+            .context("a demo agency has no caseworker")
+    };
     let total = caseload.cases.len();
     for (n, case) in caseload.cases.into_iter().enumerate() {
-        let workers = actors
-            .get(case.agency)
-            .context("synthetic case names an unknown agency")?;
-        let actor = &workers[n % workers.len()];
         store
-            .create_case(actor, case.doc)
+            .create_case(worker(case.agency, n)?, case.doc)
             .await
             .with_context(|| format!("loading synthetic case {n}"))?;
     }
+    let requests = caseload.tracing_requests.len();
+    for (n, request) in caseload.tracing_requests.into_iter().enumerate() {
+        store
+            .create_tracing_request(worker(request.agency, n)?, request.doc)
+            .await
+            .with_context(|| format!("loading synthetic tracing request {n}"))?;
+    }
     Ok(Some(Loaded {
         cases: total,
+        tracing_requests: requests,
         agencies: actors.len(),
         logins,
         password,

@@ -324,8 +324,8 @@ async fn load_demo(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result
         None => println!("The demo caseload is already loaded."),
         Some(loaded) => {
             println!(
-                "Loaded {} synthetic cases in {} agencies (seed {seed}).",
-                loaded.cases, loaded.agencies
+                "Loaded {} synthetic cases and {} tracing requests in {} agencies (seed {seed}).",
+                loaded.cases, loaded.tracing_requests, loaded.agencies
             );
             println!("Demo caseworkers (password {}):", loaded.password.expose());
             for login in loaded.logins {

@@ -6,9 +6,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::Date;
 
-use crate::family::{Lineage, Separation, Sex, given_name};
+use crate::family::{Lineage, Parts, Separation, Sex, given_name};
 use crate::origins::{ORIGINS, Origin};
 use crate::places::{placement_providers, places, service_providers};
+use crate::requests::{self, TracingRequestSeed};
 use crate::util::{days_after, days_before, days_between, pick, weighted};
 
 /// An agency to create before loading its cases. All three are invented.
@@ -29,6 +30,8 @@ pub struct CaseSeed {
 pub struct Caseload {
     pub agencies: Vec<AgencySeed>,
     pub cases: Vec<CaseSeed>,
+    /// About one per three children; load them after the cases.
+    pub tracing_requests: Vec<TracingRequestSeed>,
 }
 
 const AGENCIES: [AgencySeed; 3] = [
@@ -46,21 +49,37 @@ const AGENCIES: [AgencySeed; 3] = [
     },
 ];
 
-/// `cases` synthetic cases registered in the two years before `today`, each valid under
-/// [`haven_domain::case::validate`] on `today`. The same seed and arguments always give the
-/// same caseload.
+/// `cases` synthetic cases registered in the two years before `today`, and about a third as many
+/// tracing requests, each valid under [`haven_domain::case::validate`] or
+/// [`haven_domain::tracing_request::validate`] on `today`. The same seed and arguments always
+/// give the same caseload; the requests come from a stream of their own, so the cases are the same
+/// whether or not requests follow.
 pub fn caseload(seed: u64, cases: usize, today: Date) -> Caseload {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let cases = (0..cases)
-        .map(|_| CaseSeed {
-            agency: weighted(&mut rng, &[(0, 5), (1, 3), (2, 2)]),
-            doc: case(&mut rng, today),
+    let (cases, facts): (Vec<CaseSeed>, Vec<Facts>) = (0..cases)
+        .map(|_| {
+            let agency = weighted(&mut rng, &[(0, 5), (1, 3), (2, 2)]);
+            let (doc, facts) = case(&mut rng, today);
+            (CaseSeed { agency, doc }, facts)
         })
-        .collect();
+        .unzip();
+    let tracing_requests = requests::generate(seed, &cases, &facts, today);
     Caseload {
         agencies: AGENCIES.to_vec(),
         cases,
+        tracing_requests,
     }
+}
+
+/// What a tracing request about a generated child needs beyond the case document: the names as
+/// parts (for transliterations and nicknames), the true date of birth, where the child is from.
+pub(crate) struct Facts {
+    pub origin: &'static Origin,
+    pub host: &'static str,
+    pub given: Parts,
+    pub family: Parts,
+    pub born: Date,
+    pub registered: Date,
 }
 
 /// What the later steps of generating a case need to know about the child.
@@ -77,8 +96,8 @@ struct Child<'a> {
 
 const CONFINING: [&str; 2] = ["immigration_detention", "police_custody"];
 
-fn case(rng: &mut impl Rng, today: Date) -> CaseDoc {
-    let origin: &Origin = weighted(rng, ORIGINS);
+fn case(rng: &mut impl Rng, today: Date) -> (CaseDoc, Facts) {
+    let origin: &'static Origin = weighted(rng, ORIGINS);
     let host = weighted(rng, origin.hosts);
 
     let separation = weighted(
@@ -187,7 +206,7 @@ fn case(rng: &mut impl Rng, today: Date) -> CaseDoc {
         weighted(rng, &[("high", 2), ("medium", 5), ("low", 3)])
     };
 
-    CaseDoc {
+    let doc = CaseDoc {
         given_name: given.native(),
         family_name: lineage.child.native(),
         other_names,
@@ -206,7 +225,16 @@ fn case(rng: &mut impl Rng, today: Date) -> CaseDoc {
         caseworker_id: None,
         placements,
         services: services(rng, separation, registered, today),
-    }
+    };
+    let facts = Facts {
+        origin,
+        host,
+        given,
+        family: lineage.child,
+        born,
+        registered,
+    };
+    (doc, facts)
 }
 
 fn separation_code(s: Separation) -> &'static str {

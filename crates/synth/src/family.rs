@@ -204,7 +204,13 @@ impl Lineage {
         }
     }
 
-    fn person(&self, rng: &mut impl Rng, origin: &Origin, relation: &str, sex: Sex) -> Person {
+    pub(crate) fn person(
+        &self,
+        rng: &mut impl Rng,
+        origin: &Origin,
+        relation: &str,
+        sex: Sex,
+    ) -> Person {
         let paternal = rng.random_bool(0.5);
         match relation {
             "mother" => Person {

@@ -1,4 +1,5 @@
-//! Synthetic caseloads for demos, tests and benchmarks.
+//! Synthetic caseloads for demos, tests and benchmarks: children's cases and the tracing requests
+//! of relatives looking for children, some of them children in the caseload.
 //!
 //! **Every person here is invented.** Names are common given and family names drawn at random from
 //! small per-origin lists and combined by chance; dates, places, phone numbers and agencies are
@@ -13,9 +14,11 @@ mod family;
 mod names;
 mod origins;
 mod places;
+mod requests;
 mod util;
 
 pub use caseload::{AgencySeed, CaseSeed, Caseload, caseload};
+pub use requests::TracingRequestSeed;
 
 #[cfg(test)]
 mod tests;

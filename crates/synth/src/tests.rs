@@ -235,3 +235,99 @@ fn registration_is_within_two_years_and_never_in_the_future() {
     }
     assert!(caseload(4, 0, TODAY).cases.is_empty());
 }
+
+#[test]
+fn every_tracing_request_passes_validation() {
+    for seed in [1, 2, 3] {
+        let load = caseload(seed, 600, TODAY);
+        assert_eq!(load.tracing_requests.len(), 200);
+        for (i, r) in load.tracing_requests.iter().enumerate() {
+            assert!(r.agency < load.agencies.len());
+            assert!(r.sought_case.is_none_or(|c| c < load.cases.len()));
+            if let Err(p) = haven_domain::tracing_request::validate(r.doc.clone(), TODAY) {
+                panic!("seed {seed} request {i}: {:?}\n{:#?}", p.errors(), r.doc);
+            }
+        }
+    }
+    assert!(caseload(4, 2, TODAY).tracing_requests.is_empty());
+}
+
+#[test]
+fn requests_about_caseload_children_come_from_their_living_family() {
+    let load = caseload(13, 900, TODAY);
+    let about: Vec<_> = load
+        .tracing_requests
+        .iter()
+        .filter_map(|r| r.sought_case.map(|c| (r, &load.cases[c])))
+        .collect();
+    let share = about.len() as f64 / load.tracing_requests.len() as f64;
+    assert!((0.55..=0.8).contains(&share), "{share}");
+    for (r, case) in &about {
+        let inq = &r.doc.inquirer;
+        assert!(
+            case.doc.family.iter().any(|m| m.is_alive == Some(true)
+                && m.relation == inq.relation
+                && (m.given_name.is_none() || m.given_name == inq.given_name)),
+            "{inq:?} is not a living member of {:?}",
+            case.doc.family
+        );
+    }
+    // Filed anywhere, not only with the agency holding the case.
+    assert!(about.iter().any(|(r, c)| r.agency != c.agency));
+    assert!(about.iter().any(|(r, c)| r.agency == c.agency));
+    for i in 0..3 {
+        assert!(load.tracing_requests.iter().any(|r| r.agency == i));
+    }
+}
+
+#[test]
+fn relatives_describe_children_differently_from_the_case() {
+    let load = caseload(17, 900, TODAY);
+    let about: Vec<_> = load
+        .tracing_requests
+        .iter()
+        .filter_map(|r| r.sought_case.map(|c| (&r.doc.child, &load.cases[c].doc)))
+        .collect();
+    let some = |f: &dyn Fn(&haven_domain::tracing_request::SoughtChild, &CaseDoc) -> bool| {
+        about.iter().any(|(s, c)| f(s, c))
+    };
+    // Spelled the same, transliterated into Latin letters, or by a nickname.
+    assert!(some(&|s, c| s.given_name == c.given_name));
+    assert!(some(&|s, c| {
+        c.given_name.as_deref().is_some_and(|g| !g.is_ascii())
+            && s.given_name.as_deref().is_some_and(|g| g.is_ascii())
+    }));
+    assert!(some(
+        &|s, c| c.family_name.is_some() && s.family_name.is_none()
+    ));
+    assert!(some(&|s, _| s.estimated_age.is_some()));
+    assert!(some(&|s, _| s
+        .date_of_birth
+        .as_deref()
+        .is_some_and(|d| d.len() == 4)));
+    assert!(some(
+        &|s, c| s.date_of_birth.is_some() && s.date_of_birth == c.date_of_birth
+    ));
+    // Children nobody registered are sought too, and names come in several scripts.
+    let unknown: Vec<_> = load
+        .tracing_requests
+        .iter()
+        .filter(|r| r.sought_case.is_none())
+        .collect();
+    assert!(!unknown.is_empty());
+    assert!(load.tracing_requests.iter().any(|r| {
+        r.doc
+            .inquirer
+            .given_name
+            .as_deref()
+            .is_some_and(|n| n.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)))
+    }));
+}
+
+#[test]
+fn tracing_requests_are_deterministic_and_leave_the_cases_alone() {
+    let a = caseload(7, 300, TODAY);
+    assert_eq!(a.tracing_requests, caseload(7, 300, TODAY).tracing_requests);
+    assert_ne!(a.tracing_requests, caseload(8, 300, TODAY).tracing_requests);
+    assert_eq!(a.cases[..100], caseload(7, 100, TODAY).cases[..]);
+}

@@ -1,19 +1,15 @@
 //! `/api/v1/cases`: register, read, list and change cases.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use haven_domain::Problems;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use haven_domain::case::{
     CaseDoc, CaseStatus, RiskLevel, SeparationStatus, age, doc_from_json, parse_pcode,
 };
-use haven_domain::history::FieldChange;
 use haven_domain::ids::{AgencyId, CaseId, UserId};
 use haven_domain::policy::Scope;
-use haven_store::{CaseFilter, CaseRecord, HistoryEntry, PageRequest};
+use haven_store::{CaseFilter, CaseRecord};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -21,6 +17,10 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+pub use crate::records::HistoryView;
+use crate::records::{
+    field, if_match_version, list_error, parse_list_query, path_id, record_response,
+};
 
 /// A case as the API shows it: the record's own facts, then the document's fields.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -67,55 +67,14 @@ pub struct CaseList {
     pub next: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryView {
-    pub version: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub at: OffsetDateTime,
-    pub actor_id: UserId,
-    /// create | update
-    pub action: String,
-    pub changes: Vec<FieldChange>,
-}
-
-impl From<HistoryEntry> for HistoryView {
-    fn from(h: HistoryEntry) -> Self {
-        Self {
-            version: h.version,
-            at: h.at,
-            actor_id: h.actor_id,
-            action: h.action,
-            changes: h.changes,
-        }
-    }
-}
-
-fn etag(version: i64) -> HeaderValue {
-    // Digits and quotes only: always a valid header value.
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
-}
-
 fn case_response(state: &AppState, status: StatusCode, rec: CaseRecord) -> Response {
-    let tag = etag(rec.version);
-    let location = HeaderValue::from_str(&format!("/api/v1/cases/{}", rec.id)).ok();
-    let mut resp = (
-        status,
-        Json(CaseView::new(rec, state.store.clock().today())),
-    )
-        .into_response();
-    resp.headers_mut().insert(header::ETAG, tag);
-    if status == StatusCode::CREATED
-        && let Some(l) = location
-    {
-        resp.headers_mut().insert(header::LOCATION, l);
-    }
-    resp
+    let (version, location) = (rec.version, format!("/api/v1/cases/{}", rec.id));
+    let view = CaseView::new(rec, state.store.clock().today());
+    record_response(status, version, &location, view)
 }
 
 fn case_id(raw: &str) -> Result<CaseId, ApiError> {
-    // A malformed id cannot name a case: the same answer as an unknown one.
-    raw.parse().map_err(|_| ApiError::NotFound)
+    path_id(raw)
 }
 
 /// Registers a child's case in the caller's agency.
@@ -179,31 +138,6 @@ pub async fn update(
     Ok(case_response(&state, StatusCode::OK, rec))
 }
 
-/// The version named by `If-Match`. Missing → 428; `*` is refused too, since it would let a
-/// stale edit overwrite someone else's.
-fn if_match_version(headers: &HeaderMap) -> Result<i64, ApiError> {
-    let raw = headers
-        .get(header::IF_MATCH)
-        .ok_or(ApiError::PreconditionRequired)?
-        .to_str()
-        .map_err(|_| bad_if_match())?
-        .trim();
-    if raw == "*" {
-        return Err(ApiError::PreconditionRequired);
-    }
-    raw.strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .and_then(|v| v.parse::<i64>().ok())
-        .ok_or_else(bad_if_match)
-}
-
-fn bad_if_match() -> ApiError {
-    ApiError::BadHeader {
-        header: "If-Match",
-        problem: "must be the ETag of the case, e.g. \"3\"".into(),
-    }
-}
-
 /// Cases in the caller's scope, newest first.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
     params(
@@ -223,15 +157,32 @@ pub async fn list(
     user: CurrentUser,
     RawQuery(query): RawQuery,
 ) -> Result<Json<CaseList>, ApiError> {
-    let (filter, page) = parse_list_query(query.as_deref().unwrap_or(""))?;
+    let mut filter = CaseFilter::default();
+    let page = parse_list_query(query.as_deref().unwrap_or(""), |p, key, v| {
+        match key {
+            "status" => filter.status = field(p, key, CaseStatus::parse(v)),
+            "risk_level" => filter.risk_level = field(p, key, RiskLevel::parse(v)),
+            "separation_status" => {
+                filter.separation_status = field(p, key, SeparationStatus::parse(v))
+            }
+            "agency_id" => {
+                filter.agency_id = field(
+                    p,
+                    key,
+                    v.parse::<AgencyId>()
+                        .map_err(|_| format!("'{v}' is not an agency id")),
+                )
+            }
+            "location" => filter.location_prefix = field(p, key, parse_pcode(v)),
+            _ => return false,
+        }
+        true
+    })?;
     let result = state
         .store
         .list_cases(Scope::of(&user.actor), &filter, &page)
         .await
-        .map_err(|e| match e {
-            haven_store::StoreError::Invalid(p) => ApiError::InvalidQuery(p),
-            other => other.into(),
-        })?;
+        .map_err(list_error)?;
     let today = state.store.clock().today();
     Ok(Json(CaseList {
         items: result
@@ -241,62 +192,6 @@ pub async fn list(
             .collect(),
         next: result.next,
     }))
-}
-
-fn parse_list_query(query: &str) -> Result<(CaseFilter, PageRequest), ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-        .map_err(|e| ApiError::InvalidQuery(Problems::single("", e.to_string())))?;
-    let mut params = BTreeMap::new();
-    let mut p = Problems::new();
-    for (k, v) in pairs {
-        if params.insert(k.clone(), v).is_some() {
-            p.push(k, "is given more than once");
-        }
-    }
-    let mut filter = CaseFilter::default();
-    let mut page = PageRequest::first(PageRequest::DEFAULT_LIMIT);
-    for (key, value) in &params {
-        let v = value.as_str();
-        match key.as_str() {
-            "status" => filter.status = field(&mut p, key, CaseStatus::parse(v)),
-            "risk_level" => filter.risk_level = field(&mut p, key, RiskLevel::parse(v)),
-            "separation_status" => {
-                filter.separation_status = field(&mut p, key, SeparationStatus::parse(v))
-            }
-            "agency_id" => {
-                filter.agency_id = field(
-                    &mut p,
-                    key,
-                    v.parse::<AgencyId>()
-                        .map_err(|_| format!("'{v}' is not an agency id")),
-                )
-            }
-            "location" => filter.location_prefix = field(&mut p, key, parse_pcode(v)),
-            "limit" => {
-                let max = PageRequest::MAX_LIMIT;
-                page.limit = field(
-                    &mut p,
-                    key,
-                    v.parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=max).contains(n))
-                        .ok_or_else(|| format!("must be a whole number from 1 to {max}")),
-                )
-                .unwrap_or(PageRequest::DEFAULT_LIMIT)
-            }
-            "cursor" => page.after = Some(value.clone()),
-            _ => p.push(key.clone(), "is not a known parameter"),
-        }
-    }
-    if p.is_empty() {
-        Ok((filter, page))
-    } else {
-        Err(ApiError::InvalidQuery(p))
-    }
-}
-
-fn field<T>(p: &mut Problems, key: &str, result: Result<T, String>) -> Option<T> {
-    result.map_err(|e| p.push(key, e)).ok()
 }
 
 /// What changed in a case, version by version.

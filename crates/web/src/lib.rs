@@ -10,6 +10,8 @@ pub mod cases;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod records;
+pub mod tracing_requests;
 
 use std::sync::Arc;
 
@@ -73,6 +75,18 @@ pub fn router(state: AppState) -> Router {
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/{id}", get(cases::get).patch(cases::update))
         .route("/cases/{id}/history", get(cases::history))
+        .route(
+            "/tracing-requests",
+            get(tracing_requests::list).post(tracing_requests::create),
+        )
+        .route(
+            "/tracing-requests/{id}",
+            get(tracing_requests::get).patch(tracing_requests::update),
+        )
+        .route(
+            "/tracing-requests/{id}/history",
+            get(tracing_requests::history),
+        )
         .fallback(error::not_found)
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -17,9 +17,16 @@ use utoipa::{Modify, OpenApi};
         crate::cases::update,
         crate::cases::list,
         crate::cases::history,
+        crate::tracing_requests::create,
+        crate::tracing_requests::get,
+        crate::tracing_requests::update,
+        crate::tracing_requests::list,
+        crate::tracing_requests::history,
     ),
     modifiers(&Security),
-    tags((name = "cases", description = "Children's cases"), (name = "auth", description = "Signing in"),
+    tags((name = "cases", description = "Children's cases"),
+         (name = "tracing", description = "Tracing requests: relatives looking for a child"),
+         (name = "auth", description = "Signing in"),
          (name = "system", description = "Operations"))
 )]
 pub struct ApiDoc;

@@ -96,7 +96,7 @@ fn the_demo_caseload_is_the_same_every_time_and_loads_once() {
         let text = stdout(&out);
         assert!(text.contains("Created the first administrator"));
         assert!(
-            text.contains("Loaded 60 synthetic cases in 3 agencies"),
+            text.contains("Loaded 60 synthetic cases and 20 tracing requests in 3 agencies"),
             "{text}"
         );
     }

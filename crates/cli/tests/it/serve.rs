@@ -103,6 +103,19 @@ async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
     // The administrator's agency holds the first agency's share of the 400 demo cases.
     let n = list["items"].as_array().unwrap().len();
     assert!((150..=250).contains(&n), "{n}");
+    assert!(printed.contains("and 133 tracing requests"), "{printed}");
+    let requests: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/tracing-requests?limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Half of the 133 requests, give or take, were filed with the administrator's agency.
+    let n = requests["items"].as_array().unwrap().len();
+    assert!((40..=95).contains(&n), "{n}");
     drop(stop);
 
     // A second start neither re-creates the admin nor reloads the demo.

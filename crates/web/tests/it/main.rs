@@ -4,6 +4,7 @@
 
 mod cases;
 mod security;
+mod tracing;
 
 use haven_domain::user::Role;
 use haven_testkit::TestApp;
