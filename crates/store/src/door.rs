@@ -49,8 +49,12 @@ pub struct CaseIndex {
     pub separation_status: Option<&'static str>,
     pub location_pcode: Option<String>,
     pub registration_date: Date,
-    /// Must name a user of the case's agency; the backend checks inside the transaction.
+    /// Must name a user of the case's agency; the backend checks inside the transaction when
+    /// [`Self::caseworker_unverified`] says so.
     pub caseworker_id: UserId,
+    /// False when the caseworker is known to be of the agency already: the acting user
+    /// registering in their own agency, or the caseworker the case already had.
+    pub caseworker_unverified: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,13 +122,24 @@ pub fn change<D: Serialize>(
     (history, audit)
 }
 
+/// A UUIDv7 from the store's clock: random enough to be unguessable (74 random bits), ordered by
+/// time so that new records append to the id index instead of landing on a random page of it.
+fn time_ordered_id(now: OffsetDateTime) -> uuid::Uuid {
+    let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+    uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        secs,
+        now.nanosecond(),
+    ))
+}
+
 // --- Cases --------------------------------------------------------------------------------------
 
 pub fn prepare_create(actor: &Actor, doc: CaseDoc, now: OffsetDateTime) -> StoreResult<CaseWrite> {
     authorize(actor, Action::CreateCase, None)?;
     let valid = case::validate(doc, now.date())?;
     let record = CaseRecord {
-        id: CaseId::new_random(),
+        id: CaseId(time_ordered_id(now)),
         version: 1,
         agency_id: actor.agency_id,
         status: CaseStatus::Open,
@@ -186,6 +201,9 @@ fn finish(
     // omitted caseworker keeps the one the record has (merge patch), so this only fills a gap.
     let caseworker_id = caseworker_id.unwrap_or(actor.user_id);
     doc.caseworker_id = Some(caseworker_id.to_string());
+    let is_actor = caseworker_id == actor.user_id && record.agency_id == actor.agency_id;
+    let unchanged = old.is_some_and(|o| o.caseworker_id == doc.caseworker_id);
+    let caseworker_unverified = !is_actor && !unchanged;
     let (history, audit) = change(
         actor,
         action,
@@ -205,6 +223,7 @@ fn finish(
             location_pcode,
             registration_date,
             caseworker_id,
+            caseworker_unverified,
         },
         history,
         audit,
@@ -221,7 +240,7 @@ pub fn prepare_tracing_create(
     authorize(actor, Action::CreateTracingRequest, None)?;
     let valid = tracing_request::validate(doc, now.date())?;
     let record = TracingRequestRecord {
-        id: TracingRequestId::new_random(),
+        id: TracingRequestId(time_ordered_id(now)),
         version: 1,
         agency_id: actor.agency_id,
         status: RequestStatus::Open,

@@ -505,7 +505,9 @@ impl Store for PgStore {
         let write = door::prepare_create(actor, doc, now)?;
         let r = &write.record;
         let mut tx = self.pool.begin().await?;
-        check_caseworker(&mut tx, &write).await?;
+        if write.index.caseworker_unverified {
+            check_caseworker(&mut tx, &write).await?;
+        }
         sqlx::query(
             "INSERT INTO cases (id, version, agency_id, caseworker_id, created_by, status, risk_level,
                  separation_status, location_pcode, registration_date, created_at, updated_at, body)
@@ -547,7 +549,9 @@ impl Store for PgStore {
             tx.rollback().await?;
             return Ok(current);
         };
-        check_caseworker(&mut tx, &write).await?;
+        if write.index.caseworker_unverified {
+            check_caseworker(&mut tx, &write).await?;
+        }
         let r = &write.record;
         let updated = sqlx::query(
             "UPDATE cases SET version = $1, caseworker_id = $2, status = $3, risk_level = $4,

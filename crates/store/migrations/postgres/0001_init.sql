@@ -66,8 +66,6 @@ CREATE TABLE cases (
     body               TEXT NOT NULL
 );
 CREATE INDEX cases_agency_seq ON cases (agency_id, seq);
-CREATE INDEX cases_agency_pcode ON cases (agency_id, location_pcode);
-CREATE INDEX cases_caseworker ON cases (caseworker_id);
 
 CREATE TABLE tracing_requests (
     seq               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -85,7 +83,6 @@ CREATE TABLE tracing_requests (
     body              TEXT NOT NULL
 );
 CREATE INDEX tracing_requests_agency_seq ON tracing_requests (agency_id, seq);
-CREATE INDEX tracing_requests_agency_pcode ON tracing_requests (agency_id, separation_pcode);
 
 -- The history of every record kind: record_type is 'case' or 'tracing_request' (store::door), and
 -- record_id the id in that kind's table, written in the same transaction as the record.

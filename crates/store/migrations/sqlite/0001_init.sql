@@ -41,7 +41,7 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
 
 CREATE TABLE cases (
-    seq                INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq                INTEGER PRIMARY KEY,
     id                 TEXT NOT NULL UNIQUE,
     version            INTEGER NOT NULL,
     agency_id          TEXT NOT NULL REFERENCES agencies (id),
@@ -58,11 +58,9 @@ CREATE TABLE cases (
     body               TEXT NOT NULL
 );
 CREATE INDEX cases_agency_seq ON cases (agency_id, seq);
-CREATE INDEX cases_agency_pcode ON cases (agency_id, location_pcode);
-CREATE INDEX cases_caseworker ON cases (caseworker_id);
 
 CREATE TABLE tracing_requests (
-    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq               INTEGER PRIMARY KEY,
     id                TEXT NOT NULL UNIQUE,
     version           INTEGER NOT NULL,
     agency_id         TEXT NOT NULL REFERENCES agencies (id),
@@ -77,7 +75,6 @@ CREATE TABLE tracing_requests (
     body              TEXT NOT NULL
 );
 CREATE INDEX tracing_requests_agency_seq ON tracing_requests (agency_id, seq);
-CREATE INDEX tracing_requests_agency_pcode ON tracing_requests (agency_id, separation_pcode);
 
 -- The history of every record kind: record_type is 'case' or 'tracing_request' (store::door), and
 -- record_id the id in that kind's table, written in the same transaction as the record.
