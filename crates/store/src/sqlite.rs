@@ -3,8 +3,8 @@
 //! One file in WAL mode. All writes go through a pool of exactly one connection, so writers in
 //! this process queue instead of fighting over the lock, and every write transaction starts with
 //! `BEGIN IMMEDIATE`, taking the write lock before it reads (no upgrade deadlocks with another
-//! process; `busy_timeout` covers those). Reads use a small pool of their own and see the last
-//! committed state.
+//! process; `busy_timeout` covers those). Reads use connections of their own ([`Readers`]) and
+//! see the last committed state.
 //!
 //! Ids are stored as hyphenated UUID text and times as [`audit::format_at`] text (UTC, six
 //! fractional digits), so comparing the text compares the times.
@@ -12,6 +12,9 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::Connection;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
@@ -50,8 +53,31 @@ const TOUCH_INTERVAL: Duration = Duration::seconds(60);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The read connections, handed out directly rather than through a sqlx pool: each query on
+/// SQLite is a round trip to the connection's own thread, and the pool adds more thread
+/// wake-ups (its semaphore, and a spawned task to take the connection back) than the query
+/// itself costs.
+struct Readers {
+    conns: Vec<tokio::sync::Mutex<SqliteConnection>>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    /// A free connection if there is one, else the next in turn once it is free.
+    async fn get(&self) -> tokio::sync::MutexGuard<'_, SqliteConnection> {
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(conn) = self.conns[(start + i) % n].try_lock() {
+                return conn;
+            }
+        }
+        self.conns[start % n].lock().await
+    }
+}
+
 pub struct SqliteStore {
-    reader: SqlitePool,
+    readers: Readers,
     /// Exactly one connection: every write in the process goes through it.
     writer: SqlitePool,
     clock: Arc<dyn Clock>,
@@ -100,13 +126,17 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(READERS)
-            .connect_with(options.create_if_missing(false))
-            .await?;
+        let mut conns = Vec::new();
+        for _ in 0..READERS {
+            conns.push(tokio::sync::Mutex::new(
+                SqliteConnection::connect_with(&options.clone().create_if_missing(false)).await?,
+            ));
+        }
         Ok(Self {
-            reader,
+            readers: Readers {
+                conns,
+                next: AtomicUsize::new(0),
+            },
             writer,
             clock,
         })
@@ -297,13 +327,12 @@ async fn load_tracing_request(
 /// A record's history, oldest first; `None` when `table` has no row `id` in the scope's agency.
 /// `table` is one of the crate's own table names, never input.
 async fn history_in_scope(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     table: &'static str,
     kind: &str,
     scope: Scope,
     id: String,
 ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-    let mut conn = pool.acquire().await?;
     let sql = format!("SELECT 1 FROM {table} WHERE id = ? AND agency_id = ?");
     let in_scope = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&id)
@@ -382,7 +411,7 @@ impl Store for SqliteStore {
 
     async fn agencies(&self) -> StoreResult<Vec<Agency>> {
         sqlx::query("SELECT * FROM agencies ORDER BY code")
-            .fetch_all(&self.reader)
+            .fetch_all(&mut *self.readers.get().await)
             .await?
             .iter()
             .map(agency_from_row)
@@ -426,7 +455,7 @@ impl Store for SqliteStore {
 
     async fn user_count(&self) -> StoreResult<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.readers.get().await)
             .await?;
         col(&row, "n")
     }
@@ -435,7 +464,7 @@ impl Store for SqliteStore {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?");
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(email)
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.readers.get().await)
             .await?
         else {
             return Ok(None);
@@ -450,7 +479,7 @@ impl Store for SqliteStore {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.readers.get().await)
             .await?
             .map(|row| user_from_row(&row))
             .transpose()
@@ -494,7 +523,7 @@ impl Store for SqliteStore {
             .bind(token_digest)
             .bind(ts(now))
             .bind(ts(now - idle_timeout))
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.readers.get().await)
             .await?
         else {
             return Ok(None);
@@ -564,7 +593,7 @@ impl Store for SqliteStore {
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(token_digest)
             .bind(ts(now))
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.readers.get().await)
             .await?
             .map(|row| user_from_row(&row))
             .transpose()
@@ -668,7 +697,7 @@ impl Store for SqliteStore {
         sqlx::query("SELECT * FROM cases WHERE id = ? AND agency_id = ?")
             .bind(id.to_string())
             .bind(scope_agency(scope))
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.readers.get().await)
             .await?
             .map(|row| case_from_row(&row))
             .transpose()
@@ -703,7 +732,7 @@ impl Store for SqliteStore {
         .bind(prefix)
         .bind(after)
         .bind(limit + 1)
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.readers.get().await)
         .await?;
         rows::into_page(&found, limit, case_from_row)
     }
@@ -713,7 +742,14 @@ impl Store for SqliteStore {
         scope: Scope,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-        history_in_scope(&self.reader, "cases", door::CASE, scope, id.to_string()).await
+        history_in_scope(
+            &mut *self.readers.get().await,
+            "cases",
+            door::CASE,
+            scope,
+            id.to_string(),
+        )
+        .await
     }
 
     async fn create_tracing_request(
@@ -815,7 +851,7 @@ impl Store for SqliteStore {
         sqlx::query("SELECT * FROM tracing_requests WHERE id = ? AND agency_id = ?")
             .bind(id.to_string())
             .bind(scope_agency(scope))
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.readers.get().await)
             .await?
             .map(|row| tracing_request_from_row(&row))
             .transpose()
@@ -846,7 +882,7 @@ impl Store for SqliteStore {
         .bind(prefix)
         .bind(after)
         .bind(limit + 1)
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.readers.get().await)
         .await?;
         rows::into_page(&found, limit, tracing_request_from_row)
     }
@@ -857,7 +893,7 @@ impl Store for SqliteStore {
         id: TracingRequestId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
         history_in_scope(
-            &self.reader,
+            &mut *self.readers.get().await,
             "tracing_requests",
             door::TRACING_REQUEST,
             scope,
@@ -878,7 +914,7 @@ impl Store for SqliteStore {
         sqlx::query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
             .bind(after_seq)
             .bind(limit.max(0))
-            .fetch_all(&self.reader)
+            .fetch_all(&mut *self.readers.get().await)
             .await?
             .iter()
             .map(audit_from_row)
@@ -887,7 +923,7 @@ impl Store for SqliteStore {
 
     async fn audit_head(&self) -> StoreResult<AuditHead> {
         let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.readers.get().await)
             .await?;
         Ok(AuditHead {
             seq: col(&row, "seq")?,
@@ -911,7 +947,7 @@ impl Store for SqliteStore {
         // VACUUM INTO writes a consistent snapshot while other connections keep working.
         sqlx::query("VACUUM INTO ?")
             .bind(target)
-            .execute(&self.reader)
+            .execute(&mut *self.readers.get().await)
             .await?;
         Ok(())
     }
