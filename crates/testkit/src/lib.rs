@@ -38,6 +38,17 @@ impl TestApp {
         app
     }
 
+    /// A fresh database on the PostgreSQL server named by `HAVEN_TEST_POSTGRES_URL` (which
+    /// `scripts/with-postgres.sh` provides). `None` when it is not set, outside CI; in CI a
+    /// missing server is a failure, never a silent skip.
+    pub async fn postgres() -> Option<Self> {
+        let url = fresh_postgres_database().await?;
+        let store = haven_store::open(&url, Arc::new(SystemClock))
+            .await
+            .expect("open PostgreSQL store");
+        Some(Self::serve(store, WebConfig::default()).await)
+    }
+
     /// Serves `store` on a free loopback port.
     pub async fn serve(store: Arc<dyn Store>, config: WebConfig) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -105,6 +116,37 @@ impl TestApp {
             .expect("create token");
         token.expose().to_string()
     }
+}
+
+/// The environment variable naming a PostgreSQL server for tests.
+pub const POSTGRES_ENV: &str = "HAVEN_TEST_POSTGRES_URL";
+
+/// Creates an empty database on the test server and returns its URL.
+pub async fn fresh_postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{POSTGRES_ENV} is not set: in CI, run the tests through scripts/test"
+        );
+        eprintln!(
+            "NOTICE: {POSTGRES_ENV} is not set; skipping the PostgreSQL run (use scripts/test)"
+        );
+        return None;
+    };
+    let name = format!("haven_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let _ = admin.close().await;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("a URL ending in /DATABASE");
+    Some(format!("{base}/{name}"))
 }
 
 impl Drop for TestApp {
