@@ -19,7 +19,8 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 pub use crate::records::HistoryView;
 use crate::records::{
-    field, if_match_version, list_error, parse_list_query, path_id, record_response,
+    field, if_match_version, list_error, parse_agency_id, parse_list_query, path_id,
+    record_response,
 };
 
 /// A case as the API shows it: the record's own facts, then the document's fields.
@@ -165,14 +166,7 @@ pub async fn list(
             "separation_status" => {
                 filter.separation_status = field(p, key, SeparationStatus::parse(v))
             }
-            "agency_id" => {
-                filter.agency_id = field(
-                    p,
-                    key,
-                    v.parse::<AgencyId>()
-                        .map_err(|_| format!("'{v}' is not an agency id")),
-                )
-            }
+            "agency_id" => filter.agency_id = field(p, key, parse_agency_id(v)),
             "location" => filter.location_prefix = field(p, key, parse_pcode(v)),
             _ => return false,
         }

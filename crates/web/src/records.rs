@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use haven_domain::Problems;
 use haven_domain::history::FieldChange;
-use haven_domain::ids::UserId;
+use haven_domain::ids::{AgencyId, UserId};
 use haven_store::{HistoryEntry, PageRequest, StoreError};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -116,6 +116,16 @@ pub fn parse_list_query(
 }
 
 /// The value of a parameter, or its problem noted under its name.
+/// The `agency_id` list filter.
+pub fn parse_agency_id(raw: &str) -> Result<AgencyId, String> {
+    raw.parse().map_err(|_| {
+        format!(
+            "'{}' is not an agency id",
+            raw.chars().take(40).collect::<String>()
+        )
+    })
+}
+
 pub fn field<T>(p: &mut Problems, key: &str, result: Result<T, String>) -> Option<T> {
     result.map_err(|e| p.push(key, e)).ok()
 }

@@ -18,7 +18,8 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::records::{
-    HistoryView, field, if_match_version, list_error, parse_list_query, path_id, record_response,
+    HistoryView, field, if_match_version, list_error, parse_agency_id, parse_list_query, path_id,
+    record_response,
 };
 
 /// A tracing request as the API shows it: the record's own facts, then the document's fields.
@@ -156,14 +157,7 @@ pub async fn list(
     let page = parse_list_query(query.as_deref().unwrap_or(""), |p, key, v| {
         match key {
             "status" => filter.status = field(p, key, RequestStatus::parse(v)),
-            "agency_id" => {
-                filter.agency_id = field(
-                    p,
-                    key,
-                    v.parse::<AgencyId>()
-                        .map_err(|_| format!("'{v}' is not an agency id")),
-                )
-            }
+            "agency_id" => filter.agency_id = field(p, key, parse_agency_id(v)),
             "location" => filter.location_prefix = field(p, key, parse_pcode(v)),
             _ => return false,
         }

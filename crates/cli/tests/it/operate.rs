@@ -254,3 +254,91 @@ fn bad_configuration_is_named() {
         stderr(&out)
     );
 }
+
+#[test]
+fn user_create_names_bad_input_and_adds_nobody() {
+    let (_tmp, dir) = data_dir();
+    assert!(
+        haven(&dir, &["init", "--admin-email", "ops@example.org"])
+            .status
+            .success()
+    );
+
+    let bad_role = haven(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "worker@example.org",
+            "--role",
+            "boss",
+        ],
+    );
+    assert!(!bad_role.status.success());
+    assert!(
+        stderr(&bad_role).contains("role: 'boss'"),
+        "{}",
+        stderr(&bad_role)
+    );
+    let bad_agency = haven(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "worker@example.org",
+            "--agency",
+            "NOPE",
+        ],
+    );
+    assert!(
+        stderr(&bad_agency).contains("agency: no agency has the code 'NOPE'"),
+        "{}",
+        stderr(&bad_agency)
+    );
+    let bad_email = haven(&dir, &["user", "create", "--email", "worker"]);
+    assert!(
+        stderr(&bad_email).contains("e-mail"),
+        "{}",
+        stderr(&bad_email)
+    );
+    // None of those created the account.
+    let none = haven(&dir, &["token", "create", "--user", "worker@example.org"]);
+    assert!(
+        stderr(&none).contains("no user has the e-mail"),
+        "{}",
+        stderr(&none)
+    );
+
+    let ok = haven(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "Worker@Example.org",
+            "--agency",
+            "MAIN",
+        ],
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).contains("created worker@example.org (caseworker)"),
+        "{}",
+        stdout(&ok)
+    );
+    assert_eq!(password_from(&stdout(&ok)).len(), 23);
+    let again = haven(&dir, &["user", "create", "--email", "worker@example.org"]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already taken"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(
+        haven(&dir, &["token", "create", "--user", "worker@example.org"])
+            .status
+            .success()
+    );
+}
