@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use haven_domain::policy::Scope;
-use haven_domain::user::{Actor, Role};
+use haven_domain::access::CASEWORKER;
+use haven_domain::user::Actor;
 use haven_store::clock::SystemClock;
 use haven_store::{PageRequest, Store};
 use haven_testkit::TestApp;
@@ -49,11 +49,15 @@ fn args() -> anyhow::Result<Args> {
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
     let dir = tempfile::tempdir()?;
-    let store =
-        haven_store::open(&haven_store::sqlite_url(dir.path()), Arc::new(SystemClock)).await?;
+    let store = haven_store::open(
+        &haven_store::sqlite_url(dir.path()),
+        Arc::new(SystemClock),
+        haven_testkit::sealer(),
+    )
+    .await?;
     let app = TestApp::serve(store.clone(), WebConfig::default()).await;
     let (_, user) = app
-        .agency_with_user("BENCH", "bench@bench.example", Role::Caseworker)
+        .agency_with_user("BENCH", "bench@bench.example", CASEWORKER)
         .await;
     let actor = Actor::from(&user);
     let docs = haven_synth::caseload(7, args.cases.max(WRITE_SAMPLE), store.clock().today()).cases;
@@ -174,7 +178,7 @@ fn median(values: &mut [f64]) -> f64 {
 async fn sample_ids(store: &dyn Store, actor: &Actor, n: u32) -> anyhow::Result<Vec<String>> {
     let page = store
         .list_cases(
-            Scope::of(actor),
+            actor,
             &Default::default(),
             &PageRequest::first(n.min(PageRequest::MAX_LIMIT)),
         )

@@ -12,12 +12,16 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
+    pub keys_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub log_format: Option<String>,
     pub secure_cookies: Option<bool>,
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
+    pub break_glass_minutes: Option<i64>,
+    /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
+    pub trust_forwarded_for: Option<bool>,
 }
 
 impl FileConfig {

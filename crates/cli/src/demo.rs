@@ -4,7 +4,8 @@
 
 use anyhow::Context;
 use haven_crypto::{Secret, new_password};
-use haven_domain::user::{Actor, Role};
+use haven_domain::access::{CASEWORKER, SUPERVISOR, TRACING_OFFICER};
+use haven_domain::user::Actor;
 use haven_store::Store;
 
 pub const DEFAULT_SEED: u64 = 2026;
@@ -15,7 +16,7 @@ pub struct Loaded {
     pub cases: usize,
     pub tracing_requests: usize,
     pub agencies: usize,
-    /// Demo caseworkers' e-mails; they share `password`.
+    /// Demo users' e-mails with their roles; they share `password`.
     pub logins: Vec<String>,
     pub password: Secret,
 }
@@ -48,25 +49,46 @@ pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<
                 .create_agency(None, seed_agency.code, seed_agency.name)
                 .await?
         };
+        let domain = format!("{}.demo.example", seed_agency.code.to_lowercase());
         let mut workers = Vec::new();
-        for n in 1..=CASEWORKERS_PER_AGENCY {
-            let email = format!(
-                "caseworker{n}@{}.demo.example",
-                seed_agency.code.to_lowercase()
-            );
-            let display = format!("Caseworker {n} ({})", seed_agency.name);
-            let user = crate::setup::create_user(
-                store,
-                &email,
-                &display,
-                agency.id,
-                Role::Caseworker,
-                &password,
-            )
-            .await?;
-            workers.push(Actor::from(&user));
-            logins.push(email);
+        let mut team = Vec::new();
+        let people = (1..=CASEWORKERS_PER_AGENCY)
+            .map(|n| {
+                (
+                    format!("caseworker{n}"),
+                    format!("Caseworker {n}"),
+                    CASEWORKER,
+                )
+            })
+            .chain([
+                (
+                    "supervisor".to_string(),
+                    "Supervisor".to_string(),
+                    SUPERVISOR,
+                ),
+                (
+                    "tracing".to_string(),
+                    "Tracing officer".to_string(),
+                    TRACING_OFFICER,
+                ),
+            ]);
+        for (local, display, role) in people {
+            let email = format!("{local}@{domain}");
+            let display = format!("{display} ({})", seed_agency.name);
+            let user =
+                crate::setup::create_user(store, &email, &display, agency.id, role, &password)
+                    .await?;
+            if role == CASEWORKER {
+                workers.push(Actor::from(&user));
+            }
+            if role != TRACING_OFFICER {
+                team.push(user.id);
+            }
+            logins.push(format!("{email} ({role})"));
         }
+        // One team per agency: the supervisor sees (and approves) the caseworkers' cases.
+        let group = store.create_group(None, agency.id, "Team 1").await?;
+        store.set_group_members(None, group.id, &team).await?;
         actors.push(workers);
     }
     let worker = |agency: usize, n: usize| -> anyhow::Result<&Actor> {

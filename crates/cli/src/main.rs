@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod keys;
 mod setup;
 
 use std::io::IsTerminal;
@@ -11,10 +12,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use haven_crypto::field::Keyring;
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_store::audit::{Verification, verify};
 use haven_store::clock::SystemClock;
-use haven_store::{Store, sqlite_url};
+use haven_store::{Sealer, Store, sqlite_url};
 use haven_web::{AppState, WebConfig};
 
 use crate::config::{FileConfig, LogFormat};
@@ -37,6 +39,9 @@ struct Cli {
         hide_env_values = true
     )]
     database_url: Option<String>,
+    /// Where the encryption keys are [default: DATA_DIR/keys]
+    #[arg(long, env = "HAVEN_KEYS_DIR", global = true)]
+    keys_dir: Option<PathBuf>,
     /// A configuration file [default: ./haven.toml when present]
     #[arg(long, env = "HAVEN_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -79,6 +84,16 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// List the roles and what they permit
+    Role {
+        #[command(subcommand)]
+        command: RoleCommand,
+    },
+    /// Manage the encryption keys
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage API tokens
     Token {
         #[command(subcommand)]
@@ -104,13 +119,39 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         name: Option<String>,
-        /// admin or caseworker
+        /// A role name (see `haven role list`), e.g. caseworker, supervisor, agency_admin
         #[arg(long, default_value = "caseworker")]
         role: String,
         /// The agency's code [default: the first agency]
         #[arg(long)]
         agency: Option<String>,
     },
+    /// Disable a user: every session of theirs ends at once and their tokens stop working
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user again
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// List the users
+    List,
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// Every role: its scope, what it sees and what it permits
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make the first key, for a database that has none
+    Create,
+    /// Add a new key, re-encrypt everything with it, and delete the old keys (servers stopped)
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +176,7 @@ enum AuditCommand {
 
 struct Settings {
     data_dir: PathBuf,
+    keys_dir: Option<PathBuf>,
     database_url: Option<String>,
     file: FileConfig,
 }
@@ -146,13 +188,35 @@ impl Settings {
             .unwrap_or_else(|| sqlite_url(&self.data_dir))
     }
 
+    fn keys_dir(&self) -> PathBuf {
+        self.keys_dir
+            .clone()
+            .or_else(|| self.file.keys_dir.clone())
+            .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
+    /// Opens the database with its keys; an embedded database made now gets its keys made too.
     async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        if self.database_url.is_none() {
-            config::ensure_data_dir(&self.data_dir)?;
-        }
-        haven_store::open(&self.database_url(), Arc::new(SystemClock))
-            .await
-            .context("opening the database")
+        haven_store::backend_of(&self.database_url())?;
+        let new_database = match self.database_url {
+            None => {
+                config::ensure_data_dir(&self.data_dir)?;
+                !self.data_dir.join("haven.db").exists()
+            }
+            Some(_) => false,
+        };
+        let keyring = keys::load_or_create(&self.keys_dir(), new_database)?;
+        self.open_with(keyring).await
+    }
+
+    async fn open_with(&self, keyring: Arc<Keyring>) -> anyhow::Result<Arc<dyn Store>> {
+        haven_store::open(
+            &self.database_url(),
+            Arc::new(SystemClock),
+            Sealer::new(keyring),
+        )
+        .await
+        .context("opening the database")
     }
 }
 
@@ -173,6 +237,7 @@ fn main() -> ExitCode {
             .data_dir
             .or_else(|| file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA_DIR)),
+        keys_dir: cli.keys_dir,
         database_url: cli.database_url.or_else(|| file.database_url.clone()),
         file,
     };
@@ -252,13 +317,82 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             .await?;
             println!(
                 "created {} ({})",
-                created.user.email,
-                created.user.role.as_str()
+                created.user.email, created.user.role.name
             );
             if created.generated {
                 println!("password: {}", created.password.expose());
                 println!("This password is shown only now.");
             }
+        }
+        Command::User {
+            command: UserCommand::Disable { email },
+        } => {
+            let store = settings.open().await?;
+            let user = setup::set_active(store.as_ref(), &email, false).await?;
+            println!("disabled {}; their sessions have ended", user.email);
+        }
+        Command::User {
+            command: UserCommand::Enable { email },
+        } => {
+            let store = settings.open().await?;
+            let user = setup::set_active(store.as_ref(), &email, true).await?;
+            println!("enabled {}", user.email);
+        }
+        Command::User {
+            command: UserCommand::List,
+        } => {
+            let store = settings.open().await?;
+            let agencies = store.agencies().await?;
+            for u in store.users(None).await? {
+                let agency = agencies
+                    .iter()
+                    .find(|a| a.id == u.agency_id)
+                    .map_or("?", |a| a.code.as_str());
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    u.email,
+                    agency,
+                    u.role.name,
+                    if u.active { "active" } else { "disabled" },
+                    if u.mfa_enrolled { "\ttotp" } else { "" }
+                );
+            }
+        }
+        Command::Role {
+            command: RoleCommand::List,
+        } => {
+            let store = settings.open().await?;
+            for r in store.roles().await? {
+                println!(
+                    "{}\tscope={}\tsees={}\tmfa={}\n  {}",
+                    r.name,
+                    r.scope.as_str(),
+                    r.sees.names().join(","),
+                    if r.requires_mfa() {
+                        "required"
+                    } else {
+                        "optional"
+                    },
+                    r.permissions.names().join(" ")
+                );
+            }
+        }
+        Command::Keys {
+            command: KeysCommand::Create,
+        } => keys::create(&settings.keys_dir())?,
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let dir = settings.keys_dir();
+            let done =
+                keys::rotate(&dir, async |keyring| settings.open_with(keyring).await).await?;
+            println!(
+                "re-encrypted {} records, {} history entries and {} secrets; old keys deleted from {}",
+                done.records,
+                done.history_entries,
+                done.secrets,
+                dir.display()
+            );
         }
         Command::Token {
             command:
@@ -327,7 +461,7 @@ async fn load_demo(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result
                 "Loaded {} synthetic cases and {} tracing requests in {} agencies (seed {seed}).",
                 loaded.cases, loaded.tracing_requests, loaded.agencies
             );
-            println!("Demo caseworkers (password {}):", loaded.password.expose());
+            println!("Demo users (password {}):", loaded.password.expose());
             for login in loaded.logins {
                 println!("  {login}");
             }
@@ -360,6 +494,14 @@ async fn serve(settings: &Settings, listen: Option<String>, demo: bool) -> anyho
             .file
             .session_absolute_hours
             .map_or(defaults.session_absolute, time::Duration::hours),
+        break_glass_for: settings
+            .file
+            .break_glass_minutes
+            .map_or(defaults.break_glass_for, time::Duration::minutes),
+        trust_forwarded_for: settings
+            .file
+            .trust_forwarded_for
+            .unwrap_or(defaults.trust_forwarded_for),
         ..defaults
     };
     let listener = tokio::net::TcpListener::bind(addr)
@@ -372,10 +514,13 @@ async fn serve(settings: &Settings, listen: Option<String>, demo: bool) -> anyho
     );
     println!("Haven is listening on http://{bound}");
     let app = haven_web::router(AppState::new(store, web));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 
 use anyhow::{Context, bail};
 use haven_crypto::{Secret, hash_password, new_password, new_token, token_digest};
-use haven_domain::user::{Role, User, check_password, parse_email};
+use haven_domain::access::SYSTEM_ADMIN;
+use haven_domain::user::{User, check_password, parse_email};
 use haven_store::{NewToken, NewUser, Store};
 
 /// The administrator's e-mail when none is given.
@@ -49,7 +50,7 @@ pub async fn init(
         &email,
         "Administrator",
         agency.id,
-        Role::Admin,
+        SYSTEM_ADMIN,
         &password,
     )
     .await?;
@@ -65,7 +66,7 @@ pub async fn create_user(
     email: &str,
     display_name: &str,
     agency_id: haven_domain::ids::AgencyId,
-    role: Role,
+    role: &str,
     password: &Secret,
 ) -> anyhow::Result<User> {
     let email = parse_email(email).map_err(|e| anyhow::anyhow!("e-mail: {e}"))?;
@@ -78,7 +79,7 @@ pub async fn create_user(
                 email,
                 display_name: display_name.to_string(),
                 agency_id,
-                role,
+                role: role.to_string(),
                 password_hash: Some(hash),
             },
         )
@@ -94,7 +95,9 @@ pub async fn add_user(
     agency_code: Option<&str>,
     password: Option<String>,
 ) -> anyhow::Result<Created> {
-    let role = Role::parse(role).map_err(|e| anyhow::anyhow!("role: {e}"))?;
+    if !store.roles().await?.iter().any(|r| r.name == role) {
+        bail!("role: '{role}' is not a role; `haven role list` shows them");
+    }
     let agencies = store.agencies().await?;
     let agency = match agency_code {
         Some(code) => agencies
@@ -152,8 +155,20 @@ pub async fn create_token(
                 name: name.to_string(),
                 token_digest: token_digest(token.expose()),
                 expires_at,
+                permissions: None,
             },
         )
         .await?;
     Ok(token)
+}
+
+/// `haven user disable|enable`: disabling ends every session of the user at once.
+pub async fn set_active(store: &dyn Store, email: &str, active: bool) -> anyhow::Result<User> {
+    let email = parse_email(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    let user = store
+        .user_by_email(&email)
+        .await?
+        .with_context(|| format!("email: no user has the e-mail {email}"))?
+        .user;
+    Ok(store.set_user_active(None, user.id, active).await?)
 }

@@ -1,4 +1,5 @@
-//! Secrets: password hashes, random tokens and their digests.
+//! Secrets: password hashes, random tokens and their digests; field encryption ([`field`]),
+//! second factors ([`totp`]) and CSRF tokens ([`csrf`]).
 //!
 //! Architecture invariant: a secret never prints itself. [`Secret`] hides its value from `Debug`
 //! and `Display`; the only way to read it is [`Secret::expose`], which is easy to find in review.
@@ -10,6 +11,14 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+
+pub mod csrf;
+pub mod field;
+pub mod totp;
+
+/// Opened values come back wrapped in this (wiped on drop); re-exported so callers need not depend
+/// on `zeroize` to name the type.
+pub use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
@@ -45,7 +54,7 @@ impl fmt::Display for Secret {
     }
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut buf = [0u8; N];
     getrandom::fill(&mut buf).map_err(|e| CryptoError::Random(e.to_string()))?;
     Ok(buf)

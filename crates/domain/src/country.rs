@@ -39,7 +39,7 @@ pub fn parse_country(raw: &str) -> Result<String, String> {
 }
 
 /// Echoes user input in an error message without letting it grow the message without bound.
-pub(crate) fn clip(raw: &str) -> String {
+pub fn clip(raw: &str) -> String {
     const MAX: usize = 40;
     if raw.chars().count() <= MAX {
         raw.to_string()

@@ -4,6 +4,7 @@
 //! Architecture invariant: nothing here does I/O. No database, no network, no clock: time comes in
 //! through [`clock::Clock`], so every rule can be tested with a fixed date.
 
+pub mod access;
 pub mod audit;
 pub mod case;
 pub mod clock;
@@ -12,8 +13,11 @@ pub mod country;
 pub mod dates;
 pub mod history;
 pub mod ids;
+pub mod passwords;
 pub mod policy;
 pub mod problems;
+pub mod sensitivity;
+pub mod throttle;
 pub mod tracing_request;
 pub mod user;
 

@@ -1,96 +1,96 @@
-//! Who may do what to which record. Store queries take a [`Scope`] built here, so a handler cannot
-//! forget to filter.
+//! Who may do what to which record. A role's permissions say what; its scope says which records,
+//! and store queries are built from the [`Scope`] here, so a handler cannot forget to filter.
 
-use crate::ids::AgencyId;
-use crate::user::{Actor, Role};
+use crate::access::{Permission, ScopeLevel};
+use crate::ids::{AgencyId, UserId};
+use crate::user::Actor;
 
-/// The records an actor may see.
+/// The records an actor may see: the store turns this into the `WHERE` clause of every query
+/// that returns records. Records opened by break-the-glass are added by the store from its
+/// grants, for as long as the grant lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// The records (cases, tracing requests) owned by one agency.
-    Agency(AgencyId),
+pub struct Scope {
+    pub level: ScopeLevel,
+    pub agency: AgencyId,
+    pub user: UserId,
 }
 
 impl Scope {
     pub fn of(actor: &Actor) -> Self {
-        Self::Agency(actor.agency_id)
-    }
-
-    pub fn admits(&self, owner: AgencyId) -> bool {
-        match self {
-            Self::Agency(a) => *a == owner,
+        Self {
+            level: actor.scope,
+            agency: actor.agency_id,
+            user: actor.user_id,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    CreateCase,
-    ReadCase,
-    UpdateCase,
-    CreateTracingRequest,
-    ReadTracingRequest,
-    UpdateTracingRequest,
-    ManageUsers,
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not permitted: {0} is needed")]
+pub struct Denied(pub Permission);
+
+/// Whether `actor`'s role (as narrowed by the credential used) includes `permission`.
+pub fn authorize(actor: &Actor, permission: Permission) -> Result<(), Denied> {
+    if actor.permissions.contains(permission) {
+        Ok(())
+    } else {
+        Err(Denied(permission))
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not permitted")]
-pub struct Denied;
-
-/// Whether `actor` may perform `action` on a record owned by `owner` (None: no record yet).
-pub fn authorize(actor: &Actor, action: Action, owner: Option<AgencyId>) -> Result<(), Denied> {
-    let in_scope = owner.is_none_or(|o| Scope::of(actor).admits(o));
-    let permitted = match action {
-        Action::CreateCase
-        | Action::ReadCase
-        | Action::UpdateCase
-        | Action::CreateTracingRequest
-        | Action::ReadTracingRequest
-        | Action::UpdateTracingRequest => in_scope,
-        Action::ManageUsers => actor.role == Role::Admin && in_scope,
-    };
-    if permitted { Ok(()) } else { Err(Denied) }
+/// Like [`authorize`], for acting on something that belongs to `agency` (a user, a group): only
+/// an actor reaching all agencies may act on another agency's.
+pub fn authorize_in(actor: &Actor, permission: Permission, agency: AgencyId) -> Result<(), Denied> {
+    authorize(actor, permission)?;
+    if actor.scope == ScopeLevel::All || actor.agency_id == agency {
+        Ok(())
+    } else {
+        Err(Denied(permission))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::UserId;
+    use crate::access::{AGENCY_ADMIN, CASEWORKER, SYSTEM_ADMIN, seeded_roles};
+    use crate::user::User;
 
-    fn actor(role: Role) -> Actor {
-        Actor {
-            user_id: UserId::new_random(),
+    fn actor(role: &str) -> Actor {
+        let role = seeded_roles().into_iter().find(|r| r.name == role).unwrap();
+        Actor::from(&User {
+            id: UserId::new_random(),
+            email: "someone@example.org".into(),
+            display_name: "Someone".into(),
             agency_id: AgencyId::new_random(),
             role,
-        }
+            active: true,
+            mfa_enrolled: false,
+        })
     }
 
     #[test]
-    fn cases_of_another_agency_are_out_of_reach() {
-        let a = actor(Role::Caseworker);
+    fn permissions_come_from_the_role() {
+        let a = actor(CASEWORKER);
+        assert!(authorize(&a, Permission::CaseRead).is_ok());
+        assert_eq!(
+            authorize(&a, Permission::UserManage),
+            Err(Denied(Permission::UserManage))
+        );
+    }
+
+    #[test]
+    fn only_all_agency_roles_act_on_another_agency() {
         let other = AgencyId::new_random();
-        assert!(authorize(&a, Action::ReadCase, Some(a.agency_id)).is_ok());
-        assert_eq!(authorize(&a, Action::ReadCase, Some(other)), Err(Denied));
-        assert_eq!(authorize(&a, Action::UpdateCase, Some(other)), Err(Denied));
-        assert!(authorize(&a, Action::UpdateTracingRequest, Some(a.agency_id)).is_ok());
-        assert_eq!(
-            authorize(&a, Action::UpdateTracingRequest, Some(other)),
-            Err(Denied)
-        );
-        let admin = actor(Role::Admin);
-        assert_eq!(
-            authorize(&admin, Action::ReadCase, Some(other)),
-            Err(Denied)
-        );
+        let admin = actor(AGENCY_ADMIN);
+        assert!(authorize_in(&admin, Permission::UserManage, admin.agency_id).is_ok());
+        assert!(authorize_in(&admin, Permission::UserManage, other).is_err());
+        assert!(authorize_in(&actor(SYSTEM_ADMIN), Permission::UserManage, other).is_ok());
     }
 
     #[test]
-    fn only_admins_manage_users() {
-        assert!(authorize(&actor(Role::Admin), Action::ManageUsers, None).is_ok());
-        assert_eq!(
-            authorize(&actor(Role::Caseworker), Action::ManageUsers, None),
-            Err(Denied)
-        );
+    fn a_token_narrows_what_its_user_may_do() {
+        let a = actor(AGENCY_ADMIN).narrowed([Permission::CaseRead].into_iter().collect());
+        assert!(authorize(&a, Permission::CaseRead).is_ok());
+        assert!(authorize(&a, Permission::UserManage).is_err());
     }
 }

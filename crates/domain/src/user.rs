@@ -1,35 +1,8 @@
 //! People who sign in, and the checks on what they type when an account is made.
 
+use crate::access::{FieldClassSet, PermissionSet, RoleSpec, ScopeLevel};
 use crate::country::clip;
 use crate::ids::{AgencyId, UserId};
-
-/// What a user may do. The full permission model (roles as data) replaces this; until then an
-/// administrator manages users and tokens, and everyone works the cases of their own agency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Admin,
-    Caseworker,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Caseworker => "caseworker",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw.trim() {
-            "admin" => Ok(Self::Admin),
-            "caseworker" => Ok(Self::Caseworker),
-            other => Err(format!(
-                "'{}' is not one of: admin, caseworker",
-                clip(other)
-            )),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -37,16 +10,31 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub agency_id: AgencyId,
-    pub role: Role,
+    pub role: RoleSpec,
     pub active: bool,
+    /// Whether a TOTP second factor is set up.
+    pub mfa_enrolled: bool,
 }
 
-/// The authenticated person behind a request or a command.
+/// The authenticated person behind a request or a command, with what their role (narrowed by
+/// the credential they used) lets them do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: UserId,
     pub agency_id: AgencyId,
-    pub role: Role,
+    pub role: String,
+    pub permissions: PermissionSet,
+    pub scope: ScopeLevel,
+    pub sees: FieldClassSet,
+}
+
+impl Actor {
+    /// The actor with only those of its permissions that are also in `allowed` (an API token
+    /// scoped to part of its user's role).
+    pub fn narrowed(mut self, allowed: PermissionSet) -> Self {
+        self.permissions = self.permissions.intersect(allowed);
+        self
+    }
 }
 
 impl From<&User> for Actor {
@@ -54,7 +42,10 @@ impl From<&User> for Actor {
         Self {
             user_id: u.id,
             agency_id: u.agency_id,
-            role: u.role,
+            role: u.role.name.clone(),
+            permissions: u.role.permissions,
+            scope: u.role.scope,
+            sees: u.role.sees,
         }
     }
 }
@@ -83,6 +74,9 @@ pub fn check_password(password: &str) -> Result<(), String> {
         return Err(format!(
             "must be at least {MIN_PASSWORD_CHARS} characters long"
         ));
+    }
+    if crate::passwords::is_common(password) {
+        return Err("is one of the most common passwords; choose another".into());
     }
     Ok(())
 }

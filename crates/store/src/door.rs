@@ -9,20 +9,24 @@
 use std::fmt::Display;
 
 use haven_domain::Problems;
+use haven_domain::access::Permission;
+use haven_domain::access::{PermissionSet, RoleSpec};
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::{self, CaseDoc, CaseStatus, ValidCase};
 use haven_domain::history::{FieldChange, diff};
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
-use haven_domain::policy::{Action, authorize};
+use haven_domain::policy::{authorize, authorize_in};
+use haven_domain::sensitivity::RecordKind;
 use haven_domain::tracing_request::{self, RequestStatus, TracingRequestDoc, ValidTracingRequest};
-use haven_domain::user::Actor;
+use haven_domain::user::{Actor, User};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
 use crate::error::{StoreError, StoreResult};
-use crate::types::{CaseRecord, HistoryEntry, TracingRequestRecord};
+use crate::scope::Table;
+use crate::types::{AccessGrant, Alert, CaseRecord, HistoryEntry, Resealed, TracingRequestRecord};
 
 /// The record type of a case: its audit target kind and its `record_history.record_type`.
 pub const CASE: &str = "case";
@@ -66,19 +70,19 @@ pub struct TracingRequestIndex {
 
 // --- Shared by every record kind -----------------------------------------------------------------
 
-/// The checks every update makes before it looks at the patch's content: the record is in the
-/// actor's scope (out of scope looks exactly like absent), still at `expected_version`, and the
-/// patch is an object. Returns the current document with the patch applied, read back as `D`.
+/// The checks every update makes before it looks at the patch's content: the actor may change
+/// this kind of record, the record is still at `expected_version`, and the patch is an object.
+/// (The backend found the record through the actor's scope, so out of scope is already absent.)
+/// Returns the current document with the patch applied, read back as `D`.
 pub fn merged<D: Serialize + DeserializeOwned>(
     actor: &Actor,
-    action: Action,
-    owner: AgencyId,
+    permission: Permission,
     current_version: i64,
     expected_version: i64,
     current: &D,
     patch: &Value,
 ) -> StoreResult<D> {
-    authorize(actor, action, Some(owner)).map_err(|_| StoreError::NotFound)?;
+    authorize(actor, permission)?;
     if current_version != expected_version {
         return Err(StoreError::Conflict {
             current: current_version,
@@ -122,9 +126,191 @@ pub fn change<D: Serialize>(
     (history, audit)
 }
 
+// --- Administration -----------------------------------------------------------------------------
+
+/// The check before `by` does something needing `permission` to what belongs to `agency`; the
+/// console (`None`) may do anything.
+pub fn check_admin(
+    by: Option<&Actor>,
+    permission: Permission,
+    agency: AgencyId,
+) -> StoreResult<()> {
+    match by {
+        None => Ok(()),
+        Some(actor) => Ok(authorize_in(actor, permission, agency)?),
+    }
+}
+
+/// The check before `by` hands out (or defines) `role`: they must hold all of it.
+pub fn check_grant(by: Option<&Actor>, role: &RoleSpec) -> StoreResult<()> {
+    match by {
+        Some(a) if !role.within(a.permissions, a.scope, a.sees) => Err(StoreError::Denied(
+            format!("the role {} grants more than {} holds", role.name, a.role),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Longest group name accepted, in characters.
+pub const MAX_GROUP_NAME_CHARS: usize = 100;
+
+pub fn group_name(raw: &str) -> StoreResult<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_GROUP_NAME_CHARS {
+        return Err(Problems::single(
+            "name",
+            format!("must be 1 to {MAX_GROUP_NAME_CHARS} characters"),
+        )
+        .into());
+    }
+    Ok(name.to_string())
+}
+
+/// A token may be limited to part of its user's role, never extended beyond it.
+pub fn check_token_permissions(
+    owner: &User,
+    permissions: Option<PermissionSet>,
+) -> StoreResult<()> {
+    match permissions {
+        Some(p) if !p.is_subset(owner.role.permissions) => Err(Problems::single(
+            "permissions",
+            format!(
+                "the role {} does not include: {}",
+                owner.role.name,
+                p.iter()
+                    .filter(|x| !owner.role.permissions.contains(*x))
+                    .map(Permission::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Shortest break-the-glass reason accepted: enough words for a reviewer to judge it.
+pub const MIN_REASON_CHARS: usize = 10;
+pub const MAX_REASON_CHARS: usize = 1000;
+
+pub fn break_glass_reason(raw: &str) -> StoreResult<String> {
+    let reason = raw.trim();
+    let n = reason.chars().count();
+    if !(MIN_REASON_CHARS..=MAX_REASON_CHARS).contains(&n) {
+        return Err(Problems::single(
+            "reason",
+            format!("must say why, in {MIN_REASON_CHARS} to {MAX_REASON_CHARS} characters"),
+        )
+        .into());
+    }
+    Ok(reason.to_string())
+}
+
+pub(crate) fn table_of(kind: RecordKind) -> Table {
+    match kind {
+        RecordKind::Case => Table::Cases,
+        RecordKind::TracingRequest => Table::TracingRequests,
+    }
+}
+
+/// Associated data binding a sealed TOTP secret to its user.
+pub(crate) fn totp_aad(user: UserId) -> String {
+    format!("users:{user}:totp_secret")
+}
+
+/// Associated data binding a sealed break-the-glass reason to its grant.
+pub(crate) fn grant_aad(grant: uuid::Uuid) -> String {
+    format!("access_grants:{grant}:reason")
+}
+
+/// An alert about an account (`subject`), for the admins of its agency.
+pub(crate) fn account_alert(
+    kind: &str,
+    agency: AgencyId,
+    subject: UserId,
+    count: u32,
+    at: OffsetDateTime,
+) -> Alert {
+    Alert {
+        id: uuid::Uuid::new_v4(),
+        kind: kind.to_string(),
+        agency_id: agency,
+        record_type: None,
+        record_id: None,
+        subject_user: Some(subject),
+        details: json!({ "count": count }),
+        raised_at: at,
+    }
+}
+
+/// An alert about a record opened by break-the-glass, for the record's supervisors.
+pub(crate) fn record_alert(
+    kind: &str,
+    agency: AgencyId,
+    grant: &AccessGrant,
+    by: &Actor,
+    at: OffsetDateTime,
+) -> Alert {
+    Alert {
+        id: uuid::Uuid::new_v4(),
+        kind: kind.to_string(),
+        agency_id: agency,
+        record_type: Some(grant.record_type.clone()),
+        record_id: Some(grant.record_id),
+        subject_user: Some(by.user_id),
+        details: json!({ "grant": grant.id.to_string(), "expires_at": crate::audit::format_at(grant.expires_at) }),
+        raised_at: at,
+    }
+}
+
+/// The audit event of a read: who saw which records (ids only) and why.
+pub fn read_event(
+    actor: &Actor,
+    action: AuditAction,
+    kind: &'static str,
+    ids: &[String],
+) -> AuditEvent {
+    let event = AuditEvent::new(Some(actor.user_id), action);
+    match ids {
+        [one] => event.target(kind, one),
+        many => event.details(json!({ "kind": kind, "ids": many })),
+    }
+}
+
+/// Rows `Store::reseal_all` rewrites per transaction.
+pub const RESEAL_BATCH: usize = 500;
+
+/// The audit event of a key rotation's re-sealing: counts only.
+pub fn reseal_event(done: &Resealed) -> AuditEvent {
+    AuditEvent::new(None, AuditAction::KeysRotate).details(json!({
+        "records": done.records,
+        "history_entries": done.history_entries,
+        "secrets": done.secrets,
+    }))
+}
+
+/// The audit event of a refused read: the record exists but not in the actor's scope.
+pub fn refused_event(
+    actor: &Actor,
+    attempted: AuditAction,
+    kind: &'static str,
+    id: impl Display,
+) -> AuditEvent {
+    AuditEvent::new(Some(actor.user_id), AuditAction::AuthorizationFailure)
+        .target(kind, id)
+        .details(json!({ "attempted": attempted.as_str() }))
+}
+
+pub(crate) fn kind_of(table: Table) -> RecordKind {
+    match table {
+        Table::Cases => RecordKind::Case,
+        Table::TracingRequests => RecordKind::TracingRequest,
+    }
+}
+
 /// A UUIDv7 from the store's clock: random enough to be unguessable (74 random bits), ordered by
 /// time so that new records append to the id index instead of landing on a random page of it.
-fn time_ordered_id(now: OffsetDateTime) -> uuid::Uuid {
+pub(crate) fn time_ordered_id(now: OffsetDateTime) -> uuid::Uuid {
     let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
     uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
         uuid::NoContext,
@@ -136,7 +322,7 @@ fn time_ordered_id(now: OffsetDateTime) -> uuid::Uuid {
 // --- Cases --------------------------------------------------------------------------------------
 
 pub fn prepare_create(actor: &Actor, doc: CaseDoc, now: OffsetDateTime) -> StoreResult<CaseWrite> {
-    authorize(actor, Action::CreateCase, None)?;
+    authorize(actor, Permission::CaseCreate)?;
     let valid = case::validate(doc, now.date())?;
     let record = CaseRecord {
         id: CaseId(time_ordered_id(now)),
@@ -148,7 +334,7 @@ pub fn prepare_create(actor: &Actor, doc: CaseDoc, now: OffsetDateTime) -> Store
         updated_at: now,
         doc: CaseDoc::default(),
     };
-    Ok(finish(actor, record, None, valid, AuditAction::CaseCreate))
+    finish(actor, record, None, valid, AuditAction::CaseCreate)
 }
 
 /// `Ok(None)` when the patch changes nothing: no new version, no history entry.
@@ -161,8 +347,7 @@ pub fn prepare_update(
 ) -> StoreResult<Option<CaseWrite>> {
     let doc = merged(
         actor,
-        Action::UpdateCase,
-        current.agency_id,
+        Permission::CaseUpdate,
         current.version,
         expected_version,
         &current.doc,
@@ -178,7 +363,7 @@ pub fn prepare_update(
         Some(&current.doc),
         valid,
         AuditAction::CaseUpdate,
-    );
+    )?;
     Ok((!write.history.changes.is_empty()).then_some(write))
 }
 
@@ -188,7 +373,7 @@ fn finish(
     old: Option<&CaseDoc>,
     valid: ValidCase,
     action: AuditAction,
-) -> CaseWrite {
+) -> StoreResult<CaseWrite> {
     let ValidCase {
         mut doc,
         risk_level,
@@ -204,6 +389,10 @@ fn finish(
     let is_actor = caseworker_id == actor.user_id && record.agency_id == actor.agency_id;
     let unchanged = old.is_some_and(|o| o.caseworker_id == doc.caseworker_id);
     let caseworker_unverified = !is_actor && !unchanged;
+    if caseworker_unverified || (old.is_some() && !unchanged) {
+        // Handing a case to someone else (or taking it over) is assignment.
+        authorize(actor, Permission::CaseAssign)?;
+    }
     let (history, audit) = change(
         actor,
         action,
@@ -215,7 +404,7 @@ fn finish(
         &doc,
     );
     record.doc = doc;
-    RecordWrite {
+    Ok(RecordWrite {
         record,
         index: CaseIndex {
             risk_level: risk_level.map(|r| r.as_str()),
@@ -227,7 +416,7 @@ fn finish(
         },
         history,
         audit,
-    }
+    })
 }
 
 // --- Tracing requests ---------------------------------------------------------------------------
@@ -237,7 +426,7 @@ pub fn prepare_tracing_create(
     doc: TracingRequestDoc,
     now: OffsetDateTime,
 ) -> StoreResult<TracingRequestWrite> {
-    authorize(actor, Action::CreateTracingRequest, None)?;
+    authorize(actor, Permission::TracingCreate)?;
     let valid = tracing_request::validate(doc, now.date())?;
     let record = TracingRequestRecord {
         id: TracingRequestId(time_ordered_id(now)),
@@ -268,8 +457,7 @@ pub fn prepare_tracing_update(
 ) -> StoreResult<Option<TracingRequestWrite>> {
     let doc = merged(
         actor,
-        Action::UpdateTracingRequest,
-        current.agency_id,
+        Permission::TracingUpdate,
         current.version,
         expected_version,
         &current.doc,
@@ -359,16 +547,26 @@ pub fn decode_cursor(cursor: &str) -> StoreResult<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use haven_domain::access::{CASEWORKER, DATA_OFFICER, seeded_roles};
     use haven_domain::ids::AgencyId;
-    use haven_domain::user::Role;
+    use haven_domain::user::User;
     use time::macros::datetime;
 
-    fn actor() -> Actor {
-        Actor {
-            user_id: UserId::new_random(),
+    fn actor_with(role: &str) -> Actor {
+        let role = seeded_roles().into_iter().find(|r| r.name == role).unwrap();
+        Actor::from(&User {
+            id: UserId::new_random(),
+            email: "cw@example.org".into(),
+            display_name: "Caseworker".into(),
             agency_id: AgencyId::new_random(),
-            role: Role::Caseworker,
-        }
+            role,
+            active: true,
+            mfa_enrolled: false,
+        })
+    }
+
+    fn actor() -> Actor {
+        actor_with(CASEWORKER)
     }
 
     fn doc() -> CaseDoc {
@@ -398,17 +596,29 @@ mod tests {
     }
 
     #[test]
-    fn update_refuses_stale_versions_and_foreign_cases() {
+    fn roles_without_the_permission_are_refused() {
+        let Err(StoreError::Denied(_)) = prepare_create(&actor_with(DATA_OFFICER), doc(), NOW)
+        else {
+            panic!("a data officer cannot register a child");
+        };
+        let a = actor();
+        let other = UserId::new_random();
+        let assigned =
+            case::doc_from_json(json!({"given_name": "Amal", "caseworker_id": other.to_string()}))
+                .unwrap();
+        let Err(StoreError::Denied(_)) = prepare_create(&a, assigned, NOW) else {
+            panic!("a caseworker cannot assign a case to someone else");
+        };
+    }
+
+    #[test]
+    fn update_refuses_stale_versions() {
         let a = actor();
         let rec = prepare_create(&a, doc(), NOW).unwrap().record;
         let patch = json!({"risk_level": "high"});
         assert!(matches!(
             prepare_update(&a, &rec, 2, &patch, NOW),
             Err(StoreError::Conflict { current: 1 })
-        ));
-        assert!(matches!(
-            prepare_update(&actor(), &rec, 1, &patch, NOW),
-            Err(StoreError::NotFound)
         ));
         let w = prepare_update(&a, &rec, 1, &patch, NOW).unwrap().unwrap();
         assert_eq!(w.record.version, 2);
@@ -462,10 +672,6 @@ mod tests {
         assert!(matches!(
             prepare_tracing_update(&a, &rec, 2, &patch, NOW),
             Err(StoreError::Conflict { current: 1 })
-        ));
-        assert!(matches!(
-            prepare_tracing_update(&actor(), &rec, 1, &patch, NOW),
-            Err(StoreError::NotFound)
         ));
         let w = prepare_tracing_update(&a, &rec, 1, &patch, NOW)
             .unwrap()

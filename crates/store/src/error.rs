@@ -12,8 +12,9 @@ pub enum StoreError {
     Conflict { current: i64 },
     #[error("invalid input: {0}")]
     Invalid(Problems),
-    #[error("not permitted")]
-    Denied,
+    /// What the actor lacks, in words fit to show them (`the role lacks case.create`).
+    #[error("not permitted: {0}")]
+    Denied(String),
     /// A unique value (agency code, e-mail) is taken.
     #[error("{0} is already taken")]
     Duplicate(String),
@@ -37,7 +38,7 @@ impl From<Problems> for StoreError {
 }
 
 impl From<haven_domain::policy::Denied> for StoreError {
-    fn from(_: haven_domain::policy::Denied) -> Self {
-        Self::Denied
+    fn from(d: haven_domain::policy::Denied) -> Self {
+        Self::Denied(format!("{} is needed", d.0))
     }
 }

@@ -12,6 +12,8 @@ pub mod door;
 pub mod error;
 pub mod postgres;
 mod rows;
+mod scope;
+pub mod sealing;
 pub mod sqlite;
 pub mod types;
 
@@ -19,16 +21,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use haven_domain::access::{PermissionSet, RoleSpec};
 use haven_domain::audit::AuditEvent;
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::Clock;
+use haven_domain::ids::AgencyId;
 use haven_domain::ids::{CaseId, TracingRequestId, UserId};
-use haven_domain::policy::Scope;
+use haven_domain::sensitivity::RecordKind;
 use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 pub use error::{StoreError, StoreResult};
+pub use sealing::Sealer;
 pub use types::*;
 
 /// Which database is behind a store.
@@ -53,53 +58,148 @@ pub trait Store: Send + Sync {
 
     fn clock(&self) -> &dyn Clock;
 
-    // --- Agencies and users -------------------------------------------------------------------
+    // --- Agencies, roles, users and groups -------------------------------------------------
+    //
+    // `by: None` is the operator at the console (`haven init`, `haven user create`): someone with
+    // the machine's keys. `by: Some(actor)` is checked: the permission, the actor's reach (own
+    // agency unless their scope is all), and that a role handed out is one they hold entirely.
 
     /// Creates an agency; `code` is unique (a duplicate is [`StoreError::Duplicate`]). Audited.
     async fn create_agency(
         &self,
-        by: Option<UserId>,
+        by: Option<&Actor>,
         code: &str,
         name: &str,
     ) -> StoreResult<Agency>;
 
     async fn agencies(&self) -> StoreResult<Vec<Agency>>;
 
+    async fn roles(&self) -> StoreResult<Vec<RoleSpec>>;
+
+    /// Creates the role, or replaces the one of that name. Audited.
+    async fn save_role(&self, by: Option<&Actor>, role: RoleSpec) -> StoreResult<RoleSpec>;
+
     /// Creates a user; the e-mail is unique. Audited.
-    async fn create_user(&self, by: Option<UserId>, new: NewUser) -> StoreResult<User>;
+    async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> StoreResult<User>;
 
     async fn user_count(&self) -> StoreResult<i64>;
+
+    /// The users `by` may manage (all of them for the console), by e-mail. Audited.
+    async fn users(&self, by: Option<&Actor>) -> StoreResult<Vec<User>>;
 
     /// The user and their password hash, for login. Includes inactive users (the caller decides).
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
 
     async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>>;
 
-    // --- Sessions and API tokens --------------------------------------------------------------
+    /// Enables or disables a user; disabling ends all their sessions at once. Audited.
+    async fn set_user_active(
+        &self,
+        by: Option<&Actor>,
+        id: UserId,
+        active: bool,
+    ) -> StoreResult<User>;
+
+    /// Gives a user another role. Audited.
+    async fn set_user_role(&self, by: Option<&Actor>, id: UserId, role: &str) -> StoreResult<User>;
+
+    /// Creates a group of users in an agency (unique name there). Audited.
+    async fn create_group(
+        &self,
+        by: Option<&Actor>,
+        agency: AgencyId,
+        name: &str,
+    ) -> StoreResult<Group>;
+
+    /// Replaces a group's members (users of its agency). Audited.
+    async fn set_group_members(
+        &self,
+        by: Option<&Actor>,
+        group: uuid::Uuid,
+        members: &[UserId],
+    ) -> StoreResult<Group>;
+
+    /// The groups `by` can see: those of their agency, or all for a deployment-wide role.
+    async fn groups(&self, by: &Actor) -> StoreResult<Vec<Group>>;
+
+    // --- Logins, sessions, second factors and API tokens -------------------------------------
+
+    /// Counts a failed login; from the fifth in a row the account locks for a growing time
+    /// (`domain::throttle`) and the fifth raises a `login_failures` alert. Audited.
+    async fn login_failed(&self, user: UserId) -> StoreResult<LoginFailure>;
+
+    /// Clears the failure count after a successful login.
+    async fn login_succeeded(&self, user: UserId) -> StoreResult<()>;
 
     /// Keeps a new session, known only by the digest of its cookie value.
-    async fn create_session(
-        &self,
-        user: UserId,
-        token_digest: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()>;
+    async fn create_session(&self, new: NewSession) -> StoreResult<()>;
 
-    /// The active user of a live session: not past `expires_at`, not idle for longer than
+    /// A live session of an active user: not past `expires_at`, not idle for longer than
     /// `idle_timeout`. Marks the session as used (at most once a minute, to spare writes).
-    async fn session_user(
+    async fn session(
         &self,
         token_digest: &str,
         idle_timeout: Duration,
-    ) -> StoreResult<Option<User>>;
+    ) -> StoreResult<Option<SessionInfo>>;
+
+    /// Marks a session's second factor as given.
+    async fn complete_session(&self, token_digest: &str) -> StoreResult<()>;
 
     async fn delete_session(&self, token_digest: &str) -> StoreResult<()>;
 
-    /// Keeps a new API token, known only by its digest. Audited.
-    async fn create_token(&self, by: Option<UserId>, new: NewToken) -> StoreResult<TokenInfo>;
+    /// Ends every session of a user.
+    async fn end_sessions(&self, user: UserId) -> StoreResult<()>;
 
-    /// The active user owning an unexpired, unrevoked token.
-    async fn token_user(&self, token_digest: &str) -> StoreResult<Option<User>>;
+    async fn totp(&self, user: UserId) -> StoreResult<Option<TotpState>>;
+
+    /// Sets up a user's second factor (replacing any earlier one) with its recovery codes'
+    /// digests. Audited.
+    async fn set_totp(
+        &self,
+        user: UserId,
+        secret: &str,
+        recovery_digests: &[String],
+    ) -> StoreResult<()>;
+
+    /// Accepts a TOTP time step if it is later than the last one accepted (a code is good once).
+    async fn accept_totp_step(&self, user: UserId, step: u64) -> StoreResult<bool>;
+
+    /// Uses up a recovery code; false when it is unknown or used.
+    async fn use_recovery_code(&self, user: UserId, digest: &str) -> StoreResult<bool>;
+
+    /// Keeps a new API token, known only by its digest; its permissions must lie within its
+    /// user's role. Audited.
+    async fn create_token(&self, by: Option<&Actor>, new: NewToken) -> StoreResult<TokenInfo>;
+
+    /// The active user owning an unexpired, unrevoked token, and what the token is limited to.
+    async fn token_user(
+        &self,
+        token_digest: &str,
+    ) -> StoreResult<Option<(User, Option<PermissionSet>)>>;
+
+    /// The tokens of one user, or of every user `by` may manage.
+    async fn tokens(&self, by: Option<&Actor>, user: Option<UserId>)
+    -> StoreResult<Vec<TokenInfo>>;
+
+    /// Revokes a token at once. Audited.
+    async fn revoke_token(&self, by: Option<&Actor>, id: uuid::Uuid) -> StoreResult<()>;
+
+    // --- Break-the-glass and alerts ----------------------------------------------------------
+
+    /// Opens one record outside the actor's scope for `duration`, for a stated reason: the
+    /// grant, its audit entry and an alert to the record's supervisors, in one transaction.
+    async fn break_glass(
+        &self,
+        actor: &Actor,
+        record: RecordKind,
+        id: uuid::Uuid,
+        reason: &str,
+        duration: Duration,
+    ) -> StoreResult<AccessGrant>;
+
+    /// Open alerts the actor should see: those about records in their scope, and, for user
+    /// managers, those about accounts of their reach.
+    async fn alerts(&self, actor: &Actor) -> StoreResult<Vec<Alert>>;
 
     // --- Cases: the write door and scoped reads ----------------------------------------------
 
@@ -118,20 +218,23 @@ pub trait Store: Send + Sync {
         patch: &serde_json::Value,
     ) -> StoreResult<CaseRecord>;
 
-    async fn get_case(&self, scope: Scope, id: CaseId) -> StoreResult<Option<CaseRecord>>;
+    /// The case, if in the actor's scope. Audited as a view (or, when the case exists out of
+    /// scope, as a failed authorisation).
+    async fn get_case(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseRecord>>;
 
-    /// Newest first. `page.after` is the `next` cursor of the previous page.
+    /// Newest first. `page.after` is the `next` cursor of the previous page. Audited with the
+    /// ids returned.
     async fn list_cases(
         &self,
-        scope: Scope,
+        actor: &Actor,
         filter: &CaseFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<CaseRecord>>;
 
-    /// The case's history, oldest first; `None` when the case is not in scope.
+    /// The case's history, oldest first; `None` when the case is not in scope. Audited.
     async fn case_history(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>>;
 
@@ -156,24 +259,25 @@ pub trait Store: Send + Sync {
         patch: &serde_json::Value,
     ) -> StoreResult<TracingRequestRecord>;
 
+    /// Audited like [`Store::get_case`].
     async fn get_tracing_request(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: TracingRequestId,
     ) -> StoreResult<Option<TracingRequestRecord>>;
 
-    /// Newest first, paged like [`Store::list_cases`].
+    /// Newest first, paged and audited like [`Store::list_cases`].
     async fn list_tracing_requests(
         &self,
-        scope: Scope,
+        actor: &Actor,
         filter: &TracingRequestFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<TracingRequestRecord>>;
 
-    /// The request's history, oldest first; `None` when it is not in scope.
+    /// The request's history, oldest first; `None` when it is not in scope. Audited.
     async fn tracing_request_history(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: TracingRequestId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>>;
 
@@ -191,18 +295,34 @@ pub trait Store: Send + Sync {
 
     // --- Operations ---------------------------------------------------------------------------
 
+    /// Re-seals every sealed value (record documents, history entries, second-factor secrets,
+    /// break-the-glass reasons) with the active key, and seals what an older release left in
+    /// plaintext: after it, keys other than the active one are no longer needed. Runs in batches
+    /// of one transaction each, so a large database does not hold the write lock for long; an
+    /// interrupted run can simply be run again. Audited.
+    async fn reseal_all(&self) -> StoreResult<Resealed>;
+
     /// A consistent copy of the whole database, taken while the server runs. SQLite only: on
     /// PostgreSQL use pg_dump ([`StoreError::Unsupported`]).
     async fn backup_to(&self, path: &Path) -> StoreResult<()>;
 }
 
-/// Opens (creating and migrating as needed) the database named by `url`: `sqlite://PATH` or
+/// Opens (creating and migrating as needed) the database named by `url`; `sealer` encrypts and
+/// decrypts what is sensitive: `sqlite://PATH` or
 /// `postgres://…` / `postgresql://…`.
-pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Arc<dyn Store>> {
+pub async fn open(url: &str, clock: Arc<dyn Clock>, sealer: Sealer) -> StoreResult<Arc<dyn Store>> {
+    match backend_of(url)? {
+        Backend::Sqlite => sqlite::open(url, clock, sealer).await,
+        Backend::Postgres => postgres::open(url, clock, sealer).await,
+    }
+}
+
+/// The backend a database URL names, or why it names none.
+pub fn backend_of(url: &str) -> StoreResult<Backend> {
     if url.starts_with("sqlite:") {
-        sqlite::open(url, clock).await
+        Ok(Backend::Sqlite)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        postgres::open(url, clock).await
+        Ok(Backend::Postgres)
     } else {
         Err(StoreError::Config(
             "the database URL must start with sqlite:// or postgres://".into(),

@@ -10,11 +10,16 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
+use haven_domain::Problems;
+use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seeded_roles};
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
+use haven_domain::country::clip;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
-use haven_domain::policy::Scope;
+use haven_domain::policy::authorize;
+use haven_domain::sensitivity::RecordKind;
+use haven_domain::throttle;
 use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
 use serde_json::json;
@@ -23,12 +28,15 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit;
-use crate::door::{self, CaseWrite};
+use crate::door::{self, CaseWrite, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{self, RawRecord, RawUser, col};
+use crate::rows::{self, HistoryPlace, RawRecord, RawRole, RawUser, col};
+use crate::scope::{self, Params, Table};
+use crate::sealing::Sealer;
 use crate::types::{
-    Agency, AuditHead, AuditRow, CaseFilter, CaseRecord, HistoryEntry, NewToken, NewUser, Page,
-    PageRequest, TokenInfo, TracingRequestFilter, TracingRequestRecord, UserCredentials,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Group, HistoryEntry,
+    LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest, Resealed,
+    SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -41,15 +49,16 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PgStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
+    sealer: Sealer,
 }
 
 /// Connects to and migrates the database at `url` (`postgres://…`).
-pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Arc<dyn Store>> {
-    Ok(Arc::new(PgStore::open(url, clock).await?))
+pub async fn open(url: &str, clock: Arc<dyn Clock>, sealer: Sealer) -> StoreResult<Arc<dyn Store>> {
+    Ok(Arc::new(PgStore::open(url, clock, sealer).await?))
 }
 
 impl PgStore {
-    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Self> {
+    pub async fn open(url: &str, clock: Arc<dyn Clock>, sealer: Sealer) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("the PostgreSQL URL is not valid: {e}")))?;
         let pool = PgPoolOptions::new()
@@ -59,7 +68,12 @@ impl PgStore {
             .await?;
         // sqlx takes an advisory lock, so app servers starting together migrate once.
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, clock })
+        seed_roles(&pool, truncate_to_micros(clock.now())).await?;
+        Ok(Self {
+            pool,
+            clock,
+            sealer,
+        })
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -69,8 +83,12 @@ impl PgStore {
 
 // --- Columns ------------------------------------------------------------------------------------
 
-const USER_COLUMNS: &str =
-    "u.id, u.email, u.display_name, u.agency_id, u.role, u.active, u.password_hash";
+const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.agency_id, u.role, u.active,
+    u.password_hash, u.locked_until, u.totp_secret IS NOT NULL AS mfa_enrolled,
+    r.description AS role_description, r.permissions AS role_permissions, r.scope AS role_scope,
+    r.sees AS role_sees";
+/// Users with their role, for `USER_COLUMNS`; a user whose role is missing reads as corrupt.
+const USER_JOIN: &str = "users u LEFT JOIN roles r ON r.name = u.role";
 
 fn user_from_row(row: &PgRow) -> StoreResult<User> {
     RawUser {
@@ -78,10 +96,63 @@ fn user_from_row(row: &PgRow) -> StoreResult<User> {
         email: col(row, "email")?,
         display_name: col(row, "display_name")?,
         agency_id: col(row, "agency_id")?,
-        role: col(row, "role")?,
         active: col(row, "active")?,
+        mfa_enrolled: col(row, "mfa_enrolled")?,
+        role: raw_role(row, "role_")?,
     }
     .into_user()
+}
+
+/// A role from its own table (`prefix` empty) or from `USER_COLUMNS` (`role_`).
+fn role_from_row(row: &PgRow, prefix: &str) -> StoreResult<RoleSpec> {
+    raw_role(row, prefix)?.into_role()
+}
+
+fn raw_role(row: &PgRow, prefix: &str) -> StoreResult<RawRole> {
+    let name_col = if prefix.is_empty() { "name" } else { "role" };
+    Ok(RawRole {
+        name: col(row, name_col)?,
+        description: col(row, &format!("{prefix}description"))?,
+        permissions: col(row, &format!("{prefix}permissions"))?,
+        scope: col(row, &format!("{prefix}scope"))?,
+        sees: col(row, &format!("{prefix}sees"))?,
+    })
+}
+
+fn token_from_row(row: &PgRow) -> StoreResult<TokenInfo> {
+    Ok(TokenInfo {
+        id: col(row, "id")?,
+        user_id: UserId(col(row, "user_id")?),
+        name: col(row, "name")?,
+        created_at: col(row, "created_at")?,
+        expires_at: col(row, "expires_at")?,
+        permissions: rows::permissions_from_json(col(row, "permissions")?)?,
+        revoked_at: col(row, "revoked_at")?,
+    })
+}
+
+fn alert_from_row(row: &PgRow) -> StoreResult<Alert> {
+    let subject: Option<Uuid> = col(row, "subject_user")?;
+    Ok(Alert {
+        id: col(row, "id")?,
+        kind: col(row, "kind")?,
+        agency_id: AgencyId(col(row, "agency_id")?),
+        record_type: col(row, "record_type")?,
+        record_id: col(row, "record_id")?,
+        subject_user: subject.map(UserId),
+        details: serde_json::from_str(&col::<_, String>(row, "details")?)
+            .map_err(|e| StoreError::Corrupt(format!("alert details: {e}")))?,
+        raised_at: col(row, "raised_at")?,
+    })
+}
+
+/// Binds the three parameters of a `scope::clause` numbered from 1.
+fn bind_scope<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(actor.agency_id.0).bind(actor.user_id.0).bind(now)
 }
 
 /// The columns every record table (cases, tracing requests) shares.
@@ -98,12 +169,12 @@ fn record_from_row(row: &PgRow) -> StoreResult<RawRecord> {
     })
 }
 
-fn case_from_row(row: &PgRow) -> StoreResult<CaseRecord> {
-    record_from_row(row)?.into_case()
+fn case_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<CaseRecord> {
+    record_from_row(row)?.into_case(sealer)
 }
 
-fn tracing_request_from_row(row: &PgRow) -> StoreResult<TracingRequestRecord> {
-    record_from_row(row)?.into_tracing_request()
+fn tracing_request_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<TracingRequestRecord> {
+    record_from_row(row)?.into_tracing_request(sealer)
 }
 
 fn agency_from_row(row: &PgRow) -> StoreResult<Agency> {
@@ -183,90 +254,245 @@ async fn check_caseworker(conn: &mut PgConnection, write: &CaseWrite) -> StoreRe
 
 async fn insert_history(
     conn: &mut PgConnection,
-    kind: &str,
+    kind: RecordKind,
     id: Uuid,
     h: &HistoryEntry,
+    sealer: &Sealer,
 ) -> StoreResult<()> {
+    let record = id.to_string();
+    let place = HistoryPlace {
+        kind,
+        id: &record,
+        version: h.version,
+    };
     sqlx::query(
         "INSERT INTO record_history (record_type, record_id, version, at, actor_id, action, changes)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(id)
     .bind(h.version)
     .bind(h.at)
     .bind(h.actor_id.0)
     .bind(&h.action)
-    .bind(rows::changes_to_json(&h.changes)?)
+    .bind(rows::changes_to_json(&h.changes, place, sealer)?)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-async fn load_case(conn: &mut PgConnection, id: CaseId) -> StoreResult<Option<CaseRecord>> {
-    sqlx::query("SELECT * FROM cases WHERE id = $1 FOR UPDATE")
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| case_from_row(&row))
-        .transpose()
-}
-
-async fn load_tracing_request(
+/// The row `id` of `table` if the actor's scope admits it.
+async fn scoped_row(
     conn: &mut PgConnection,
-    id: TracingRequestId,
-) -> StoreResult<Option<TracingRequestRecord>> {
-    sqlx::query("SELECT * FROM tracing_requests WHERE id = $1 FOR UPDATE")
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| tracing_request_from_row(&row))
-        .transpose()
+    table: Table,
+    actor: &Actor,
+    id: uuid::Uuid,
+    now: OffsetDateTime,
+    for_update: bool,
+) -> StoreResult<Option<PgRow>> {
+    let sql = format!(
+        "SELECT * FROM {} WHERE id = $4 AND {}{}",
+        table.name(),
+        scope::clause(Params::Postgres, table, actor.scope, 1),
+        if for_update { " FOR UPDATE" } else { "" }
+    );
+    Ok(
+        bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
-/// A record's history, oldest first; `None` when `table` has no row `id` in the scope's agency.
-/// `table` is one of the crate's own table names, never input.
-async fn history_in_scope(
-    pool: &PgPool,
-    table: &'static str,
-    kind: &str,
-    scope: Scope,
-    id: Uuid,
-) -> StoreResult<Option<Vec<HistoryEntry>>> {
-    let mut conn = pool.acquire().await?;
-    let sql = format!("SELECT 1 FROM {table} WHERE id = $1 AND agency_id = $2");
-    let in_scope = sqlx::query(sqlx::AssertSqlSafe(sql))
+/// Whether a row `id` exists in `table` at all, to tell a failed authorisation (audited) from a
+/// wrong id. The answer never reaches the caller.
+async fn exists(conn: &mut PgConnection, table: Table, id: uuid::Uuid) -> StoreResult<bool> {
+    let sql = format!("SELECT 1 FROM {} WHERE id = $1", table.name());
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .bind(scope_agency(scope))
         .fetch_optional(&mut *conn)
-        .await?;
-    if in_scope.is_none() {
-        return Ok(None);
-    }
-    let entries = sqlx::query(
+        .await?
+        .is_some())
+}
+
+async fn history_rows(
+    conn: &mut PgConnection,
+    kind: RecordKind,
+    record: Uuid,
+    sealer: &Sealer,
+) -> StoreResult<Vec<HistoryEntry>> {
+    let id = &record.to_string();
+    sqlx::query(
         "SELECT * FROM record_history WHERE record_type = $1 AND record_id = $2 ORDER BY version",
     )
-    .bind(kind)
-    .bind(id)
+    .bind(kind.as_str())
+    .bind(record)
     .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|row| {
+        let version = col(row, "version")?;
+        let place = HistoryPlace { kind, id, version };
         Ok(HistoryEntry {
-            version: col(row, "version")?,
+            version,
             at: col(row, "at")?,
             actor_id: UserId(col(row, "actor_id")?),
             action: col(row, "action")?,
-            changes: rows::changes_from_json(&col::<_, String>(row, "changes")?)?,
+            changes: rows::changes_from_json(&col::<_, String>(row, "changes")?, place, sealer)?,
         })
     })
-    .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some(entries))
+    .collect()
 }
 
-fn scope_agency(scope: Scope) -> Uuid {
-    match scope {
-        Scope::Agency(a) => a.0,
+/// Writes the seeded roles that are missing (a new database, or a release that adds one);
+/// roles an admin has edited keep their edits.
+async fn seed_roles(pool: &PgPool, now: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    for role in seeded_roles() {
+        let (permissions, sees) = rows::role_json(&role);
+        sqlx::query(
+            "INSERT INTO roles (name, description, permissions, scope, sees, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&role.name)
+        .bind(&role.description)
+        .bind(permissions)
+        .bind(role.scope.as_str())
+        .bind(sees)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates or replaces a role; true when it existed.
+async fn save_role(
+    conn: &mut PgConnection,
+    role: &RoleSpec,
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
+    let existed = sqlx::query("SELECT 1 FROM roles WHERE name = $1")
+        .bind(&role.name)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    let (permissions, sees) = rows::role_json(role);
+    sqlx::query(
+        "INSERT INTO roles (name, description, permissions, scope, sees, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)
+         ON CONFLICT (name) DO UPDATE SET description = $2, permissions = $3, scope = $4, sees = $5,
+             updated_at = $6",
+    )
+    .bind(&role.name)
+    .bind(&role.description)
+    .bind(permissions)
+    .bind(role.scope.as_str())
+    .bind(sees)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if existed {
+        // What the sessions of its holders were allowed to do has changed: they end.
+        sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE role = $1)")
+            .bind(&role.name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(existed)
+}
+
+async fn role_named(conn: &mut PgConnection, name: &str) -> StoreResult<RoleSpec> {
+    sqlx::query("SELECT * FROM roles WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| role_from_row(&row, ""))
+        .transpose()?
+        .ok_or_else(|| Problems::single("role", format!("'{}' is not a role", clip(name))).into())
+}
+
+async fn user_by_id(conn: &mut PgConnection, id: UserId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM {USER_JOIN} WHERE u.id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| user_from_row(&row))
+        .transpose()
+}
+
+async fn insert_alert(conn: &mut PgConnection, alert: &Alert) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO alerts (id, kind, agency_id, record_type, record_id, subject_user, details, raised_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(alert.id)
+    .bind(&alert.kind)
+    .bind(alert.agency_id.0)
+    .bind(&alert.record_type)
+    .bind(alert.record_id)
+    .bind(alert.subject_user.map(|u| u.0))
+    .bind(alert.details.to_string())
+    .bind(alert.raised_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl PgStore {
+    /// A scoped read of one record, audited: a view when found, a failed authorisation when the
+    /// record exists out of scope.
+    async fn read_one(
+        &self,
+        actor: &Actor,
+        table: Table,
+        id: uuid::Uuid,
+        action: AuditAction,
+    ) -> StoreResult<Option<PgRow>> {
+        let now = self.now();
+        let found = scoped_row(
+            &mut *self.pool.acquire().await?,
+            table,
+            actor,
+            id,
+            now,
+            false,
+        )
+        .await?;
+        let event = if found.is_some() {
+            Some(door::read_event(
+                actor,
+                action,
+                table.record_type(),
+                &[id.to_string()],
+            ))
+        } else if exists(&mut *self.pool.acquire().await?, table, id).await? {
+            Some(door::refused_event(actor, action, table.record_type(), id))
+        } else {
+            None
+        };
+        if let Some(event) = event {
+            self.append_audit(event).await?;
+        }
+        Ok(found)
+    }
+
+    async fn history(
+        &self,
+        actor: &Actor,
+        table: Table,
+        id: uuid::Uuid,
+        action: AuditAction,
+    ) -> StoreResult<Option<Vec<HistoryEntry>>> {
+        if self.read_one(actor, table, id, action).await?.is_none() {
+            return Ok(None);
+        }
+        let kind = door::kind_of(table);
+        let entries =
+            history_rows(&mut *self.pool.acquire().await?, kind, id, &self.sealer).await?;
+        Ok(Some(entries))
     }
 }
 
@@ -282,10 +508,13 @@ impl Store for PgStore {
 
     async fn create_agency(
         &self,
-        by: Option<UserId>,
+        by: Option<&Actor>,
         code: &str,
         name: &str,
     ) -> StoreResult<Agency> {
+        if let Some(actor) = by {
+            door::check_admin(by, Permission::AgencyManage, actor.agency_id)?;
+        }
         let now = self.now();
         let agency = Agency {
             id: AgencyId::new_random(),
@@ -302,7 +531,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| rows::map_write_error(e, "agency code", ("code", "is invalid")))?;
-        let event = AuditEvent::new(by, AuditAction::AgencyCreate)
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::AgencyCreate)
             .target("agency", agency.id)
             .details(json!({ "code": agency.code }));
         append_audit_in(&mut tx, &event, now).await?;
@@ -319,17 +548,55 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn create_user(&self, by: Option<UserId>, new: NewUser) -> StoreResult<User> {
+    async fn roles(&self) -> StoreResult<Vec<RoleSpec>> {
+        sqlx::query("SELECT * FROM roles ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| role_from_row(row, ""))
+            .collect()
+    }
+
+    async fn save_role(&self, by: Option<&Actor>, role: RoleSpec) -> StoreResult<RoleSpec> {
+        if let Some(actor) = by {
+            door::check_admin(by, Permission::RoleManage, actor.agency_id)?;
+        }
+        door::check_grant(by, &role)?;
         let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let existed = save_role(&mut tx, &role, now).await?;
+        let action = if existed {
+            AuditAction::RoleUpdate
+        } else {
+            AuditAction::RoleCreate
+        };
+        let event = AuditEvent::new(by.map(|a| a.user_id), action)
+            .target("role", &role.name)
+            .details(json!({
+                "permissions": role.permissions.names(),
+                "scope": role.scope.as_str(),
+                "sees": role.sees.names(),
+            }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(role)
+    }
+
+    async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> StoreResult<User> {
+        door::check_admin(by, Permission::UserManage, new.agency_id)?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let role = role_named(&mut tx, &new.role).await?;
+        door::check_grant(by, &role)?;
         let user = User {
             id: UserId::new_random(),
             email: new.email,
             display_name: new.display_name,
             agency_id: new.agency_id,
-            role: new.role,
+            role,
             active: true,
+            mfa_enrolled: false,
         };
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, email, display_name, agency_id, role, password_hash, active, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
@@ -338,17 +605,15 @@ impl Store for PgStore {
         .bind(&user.email)
         .bind(&user.display_name)
         .bind(user.agency_id.0)
-        .bind(user.role.as_str())
+        .bind(&user.role.name)
         .bind(&new.password_hash)
         .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(|e| rows::map_write_error(e, "email", ("agency_id", "is not an agency")))?;
-        let event = AuditEvent::new(by, AuditAction::UserCreate)
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::UserCreate)
             .target("user", user.id)
-            .details(
-                json!({ "agency_id": user.agency_id.to_string(), "role": user.role.as_str() }),
-            );
+            .details(json!({ "agency_id": user.agency_id.to_string(), "role": user.role.name }));
         append_audit_in(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(user)
@@ -361,8 +626,34 @@ impl Store for PgStore {
         col(&row, "n")
     }
 
+    async fn users(&self, by: Option<&Actor>) -> StoreResult<Vec<User>> {
+        let agency = match by {
+            None => None,
+            Some(actor) => {
+                door::check_admin(by, Permission::UserManage, actor.agency_id)?;
+                (actor.scope != ScopeLevel::All).then_some(actor.agency_id.0)
+            }
+        };
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_JOIN} WHERE ($1 IS NULL OR u.agency_id = $1) ORDER BY u.email"
+        );
+        let users = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(agency)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if let Some(actor) = by {
+            let ids: Vec<String> = users.iter().map(|u| u.id.to_string()).collect();
+            self.append_audit(door::read_event(actor, AuditAction::UserList, "user", &ids))
+                .await?;
+        }
+        Ok(users)
+    }
+
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
+        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_JOIN} WHERE u.email = $1");
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(email)
             .fetch_optional(&self.pool)
@@ -373,36 +664,265 @@ impl Store for PgStore {
         Ok(Some(UserCredentials {
             user: user_from_row(&row)?,
             password_hash: col(&row, "password_hash")?,
+            locked_until: col(&row, "locked_until")?,
         }))
     }
 
     async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| user_from_row(&row))
-            .transpose()
+        user_by_id(&mut *self.pool.acquire().await?, id).await
     }
 
-    async fn create_session(
+    async fn set_user_active(
         &self,
-        user: UserId,
-        token_digest: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()> {
+        by: Option<&Actor>,
+        id: UserId,
+        active: bool,
+    ) -> StoreResult<User> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        door::check_admin(by, Permission::UserManage, user.agency_id)
+            .map_err(|_| StoreError::NotFound)?;
+        sqlx::query(
+            "UPDATE users SET active = $1, failed_logins = 0, locked_until = NULL WHERE id = $2",
+        )
+        .bind(active)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let action = if active {
+            AuditAction::UserUpdate
+        } else {
+            AuditAction::UserDisable
+        };
+        let event = AuditEvent::new(by.map(|a| a.user_id), action)
+            .target("user", id)
+            .details(json!({ "active": active }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        user.active = active;
+        Ok(user)
+    }
+
+    async fn set_user_role(&self, by: Option<&Actor>, id: UserId, role: &str) -> StoreResult<User> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        door::check_admin(by, Permission::UserManage, user.agency_id)
+            .map_err(|_| StoreError::NotFound)?;
+        let role = role_named(&mut tx, role).await?;
+        door::check_grant(by, &role)?;
+        // Taking a role away is also a grant check: nobody demotes someone above them.
+        door::check_grant(by, &user.role)?;
+        sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+            .bind(&role.name)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        // What the sessions were allowed to do has changed: they end.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::UserUpdate)
+            .target("user", id)
+            .details(json!({ "role": role.name }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        user.role = role;
+        Ok(user)
+    }
+
+    async fn create_group(
+        &self,
+        by: Option<&Actor>,
+        agency: AgencyId,
+        name: &str,
+    ) -> StoreResult<Group> {
+        door::check_admin(by, Permission::GroupManage, agency)?;
+        let name = door::group_name(name)?;
+        let now = self.now();
+        let group = Group {
+            id: uuid::Uuid::new_v4(),
+            agency_id: agency,
+            name,
+            members: Vec::new(),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO groups (id, agency_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(group.id)
+            .bind(agency.0)
+            .bind(&group.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                rows::map_write_error(e, "group name", ("agency_id", "is not an agency"))
+            })?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::GroupCreate)
+            .target("group", group.id)
+            .details(json!({ "agency_id": agency.to_string() }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    async fn set_group_members(
+        &self,
+        by: Option<&Actor>,
+        group: uuid::Uuid,
+        members: &[UserId],
+    ) -> StoreResult<Group> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT * FROM groups WHERE id = $1")
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let agency = AgencyId(col(&row, "agency_id")?);
+        door::check_admin(by, Permission::GroupManage, agency).map_err(|_| StoreError::NotFound)?;
+        sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+            .bind(group)
+            .execute(&mut *tx)
+            .await?;
+        let mut problems = Problems::new();
+        let mut unique: Vec<UserId> = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            if unique.contains(member) {
+                continue;
+            }
+            let of_agency = sqlx::query("SELECT 1 FROM users WHERE id = $1 AND agency_id = $2")
+                .bind(member.0)
+                .bind(agency.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if of_agency.is_none() {
+                problems.push(
+                    format!("members.{i}"),
+                    "is not a user of the group's agency",
+                );
+                continue;
+            }
+            sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)")
+                .bind(group)
+                .bind(member.0)
+                .execute(&mut *tx)
+                .await?;
+            unique.push(*member);
+        }
+        problems.into_result(())?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::GroupUpdate)
+            .target("group", group)
+            .details(
+                json!({ "members": unique.iter().map(|u| u.to_string()).collect::<Vec<_>>() }),
+            );
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(Group {
+            id: group,
+            agency_id: agency,
+            name: col(&row, "name")?,
+            members: unique,
+        })
+    }
+
+    async fn groups(&self, by: &Actor) -> StoreResult<Vec<Group>> {
+        let agency = (by.scope != ScopeLevel::All).then_some(by.agency_id.0);
+        let found = sqlx::query(
+            "SELECT g.id, g.agency_id, g.name, m.user_id FROM groups g
+             LEFT JOIN group_members m ON m.group_id = g.id
+             WHERE ($1 IS NULL OR g.agency_id = $1)
+             ORDER BY g.name, g.id, m.user_id",
+        )
+        .bind(agency)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut groups: Vec<Group> = Vec::new();
+        for row in &found {
+            let id = col(row, "id")?;
+            if groups.last().is_none_or(|g| g.id != id) {
+                groups.push(Group {
+                    id,
+                    agency_id: AgencyId(col(row, "agency_id")?),
+                    name: col(row, "name")?,
+                    members: Vec::new(),
+                });
+            }
+            let member: Option<String> = col(row, "user_id")?;
+            if let (Some(m), Some(g)) = (member, groups.last_mut()) {
+                g.members.push(UserId(rows::parse_uuid(&m, "user_id")?));
+            }
+        }
+        Ok(groups)
+    }
+
+    async fn login_failed(&self, user: UserId) -> StoreResult<LoginFailure> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1
+             RETURNING failed_logins, agency_id",
+        )
+        .bind(user.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let failures = u32::try_from(col::<_, i32>(&row, "failed_logins")?).unwrap_or(u32::MAX);
+        let locked_until = throttle::lock_after(failures).map(|d| now + d);
+        if let Some(until) = locked_until {
+            sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
+                .bind(until)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if throttle::alerts_at(failures) {
+            let agency = AgencyId(col(&row, "agency_id")?);
+            let alert = door::account_alert("login_failures", agency, user, failures, now);
+            insert_alert(&mut tx, &alert).await?;
+        }
+        let event = AuditEvent::new(None, AuditAction::LoginFailure)
+            .target("user", user)
+            .details(json!({ "failures": failures, "locked": locked_until.is_some() }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(LoginFailure {
+            failures,
+            locked_until,
+        })
+    }
+
+    async fn login_succeeded(&self, user: UserId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND failed_logins > 0")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, new: NewSession) -> StoreResult<()> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (token_digest, user_id, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_digest, user_id, created_at, last_seen_at, expires_at, mfa, csrf_token)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(token_digest)
-        .bind(user.0)
+        .bind(&new.token_digest)
+        .bind(new.user_id.0)
         .bind(now)
         .bind(now)
-        .bind(expires_at)
+        .bind(new.expires_at)
+        .bind(new.mfa.as_str())
+        .bind(&new.csrf_token)
         .execute(&mut *tx)
         .await
         .map_err(|e| rows::map_write_error(e, "session", ("user_id", "is not a user")))?;
@@ -410,14 +930,15 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn session_user(
+    async fn session(
         &self,
         token_digest: &str,
         idle_timeout: Duration,
-    ) -> StoreResult<Option<User>> {
+    ) -> StoreResult<Option<SessionInfo>> {
         let now = self.now();
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
+            "SELECT {USER_COLUMNS}, s.last_seen_at, s.mfa, s.csrf_token
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN roles r ON r.name = u.role
              WHERE s.token_digest = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active"
         );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -430,7 +951,7 @@ impl Store for PgStore {
             return Ok(None);
         };
         let user = user_from_row(&row)?;
-        let last_seen = col::<_, OffsetDateTime>(&row, "last_seen_at")?;
+        let last_seen: OffsetDateTime = col(&row, "last_seen_at")?;
         if last_seen < now - TOUCH_INTERVAL {
             let mut tx = self.pool.begin().await?;
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_digest = $2")
@@ -440,7 +961,21 @@ impl Store for PgStore {
                 .await?;
             tx.commit().await?;
         }
-        Ok(Some(user))
+        Ok(Some(SessionInfo {
+            user,
+            mfa: MfaState::parse(&col::<_, String>(&row, "mfa")?).map_err(StoreError::Corrupt)?,
+            csrf_token: col(&row, "csrf_token")?,
+        }))
+    }
+
+    async fn complete_session(&self, token_digest: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE sessions SET mfa = 'complete' WHERE token_digest = $1")
+            .bind(token_digest)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn delete_session(&self, token_digest: &str) -> StoreResult<()> {
@@ -453,19 +988,129 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn create_token(&self, by: Option<UserId>, new: NewToken) -> StoreResult<TokenInfo> {
+    async fn end_sessions(&self, user: UserId) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn totp(&self, user: UserId) -> StoreResult<Option<TotpState>> {
+        let row = sqlx::query("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let Some(sealed) = col::<_, Option<String>>(&row, "totp_secret")? else {
+            return Ok(None);
+        };
+        let secret = self.sealer.open_text(&sealed, &door::totp_aad(user))?;
+        let last_step: Option<i64> = col(&row, "totp_last_step")?;
+        Ok(Some(TotpState {
+            secret,
+            last_step: last_step.and_then(|s| u64::try_from(s).ok()),
+        }))
+    }
+
+    async fn set_totp(
+        &self,
+        user: UserId,
+        secret: &str,
+        recovery_digests: &[String],
+    ) -> StoreResult<()> {
         let now = self.now();
+        let sealed = self.sealer.seal_text(secret, &door::totp_aad(user))?;
+        let mut tx = self.pool.begin().await?;
+        let updated =
+            sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2")
+                .bind(sealed)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        for digest in recovery_digests {
+            sqlx::query("INSERT INTO recovery_codes (user_id, digest) VALUES ($1, $2)")
+                .bind(user.0)
+                .bind(digest)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let event = AuditEvent::new(Some(user), AuditAction::MfaEnrol)
+            .target("user", user)
+            .details(json!({ "recovery_codes": recovery_digests.len() }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn accept_totp_step(&self, user: UserId, step: u64) -> StoreResult<bool> {
+        let step = i64::try_from(step).map_err(|_| StoreError::Corrupt("time step".into()))?;
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE users SET totp_last_step = $1
+             WHERE id = $2 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn use_recovery_code(&self, user: UserId, digest: &str) -> StoreResult<bool> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND digest = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user.0)
+        .bind(digest)
+        .execute(&mut *tx)
+        .await?;
+        let used = updated.rows_affected() == 1;
+        if used {
+            let event =
+                AuditEvent::new(Some(user), AuditAction::RecoveryCodeUsed).target("user", user);
+            append_audit_in(&mut tx, &event, now).await?;
+        }
+        tx.commit().await?;
+        Ok(used)
+    }
+
+    async fn create_token(&self, by: Option<&Actor>, new: NewToken) -> StoreResult<TokenInfo> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let owner = user_by_id(&mut tx, new.user_id)
+            .await?
+            .ok_or_else(|| StoreError::from(Problems::single("user_id", "is not a user")))?;
+        // Someone else's token is user management; one's own is not.
+        if by.is_some_and(|a| a.user_id != owner.id) {
+            door::check_admin(by, Permission::UserManage, owner.agency_id)?;
+        }
+        door::check_token_permissions(&owner, new.permissions)?;
         let info = TokenInfo {
             id: uuid::Uuid::new_v4(),
             user_id: new.user_id,
             name: new.name,
             created_at: now,
             expires_at: new.expires_at,
+            permissions: new.permissions,
+            revoked_at: None,
         };
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO api_tokens (id, token_digest, user_id, name, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_tokens (id, token_digest, user_id, name, created_at, expires_at, permissions)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(info.id)
         .bind(&new.token_digest)
@@ -473,31 +1118,185 @@ impl Store for PgStore {
         .bind(&info.name)
         .bind(now)
         .bind(info.expires_at)
+        .bind(rows::permissions_json(info.permissions))
         .execute(&mut *tx)
         .await
         .map_err(|e| rows::map_write_error(e, "token", ("user_id", "is not a user")))?;
-        let event = AuditEvent::new(by, AuditAction::TokenCreate)
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::TokenCreate)
             .target("token", info.id)
-            .details(json!({ "user_id": info.user_id.to_string() }));
+            .details(json!({
+                "user_id": info.user_id.to_string(),
+                "permissions": info.permissions.map(|p| p.names()),
+            }));
         append_audit_in(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(info)
     }
 
-    async fn token_user(&self, token_digest: &str) -> StoreResult<Option<User>> {
+    async fn token_user(
+        &self,
+        token_digest: &str,
+    ) -> StoreResult<Option<(User, Option<PermissionSet>)>> {
         let now = self.now();
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+            "SELECT {USER_COLUMNS}, t.permissions AS token_permissions
+             FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN roles r ON r.name = u.role
              WHERE t.token_digest = $1 AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(token_digest)
             .bind(now)
             .fetch_optional(&self.pool)
             .await?
-            .map(|row| user_from_row(&row))
-            .transpose()
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            user_from_row(&row)?,
+            rows::permissions_from_json(col(&row, "token_permissions")?)?,
+        )))
+    }
+
+    async fn tokens(
+        &self,
+        by: Option<&Actor>,
+        user: Option<UserId>,
+    ) -> StoreResult<Vec<TokenInfo>> {
+        let (agency, only_user) = match by {
+            None => (None, user),
+            Some(actor) if user == Some(actor.user_id) => (None, user),
+            Some(actor) => {
+                door::check_admin(by, Permission::UserManage, actor.agency_id)?;
+                (
+                    (actor.scope != ScopeLevel::All).then_some(actor.agency_id),
+                    user,
+                )
+            }
+        };
+        sqlx::query(
+            "SELECT t.* FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE ($1 IS NULL OR u.agency_id = $1) AND ($2 IS NULL OR t.user_id = $2)
+             ORDER BY t.created_at",
+        )
+        .bind(agency.map(|a| a.0))
+        .bind(only_user.map(|u| u.0))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
+    async fn revoke_token(&self, by: Option<&Actor>, id: uuid::Uuid) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT t.user_id, u.agency_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let owner = UserId(col(&row, "user_id")?);
+        if by.is_some_and(|a| a.user_id != owner) {
+            door::check_admin(
+                by,
+                Permission::UserManage,
+                AgencyId(col(&row, "agency_id")?),
+            )
+            .map_err(|_| StoreError::NotFound)?;
+        }
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::TokenRevoke)
+            .target("token", id)
+            .details(json!({ "user_id": owner.to_string() }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn break_glass(
+        &self,
+        actor: &Actor,
+        record: RecordKind,
+        id: uuid::Uuid,
+        reason: &str,
+        duration: Duration,
+    ) -> StoreResult<AccessGrant> {
+        authorize(actor, Permission::BreakGlass)?;
+        let reason = door::break_glass_reason(reason)?;
+        let table = door::table_of(record);
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let sql = format!("SELECT agency_id FROM {} WHERE id = $1", table.name());
+        let agency = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let grant = AccessGrant {
+            id: uuid::Uuid::new_v4(),
+            user_id: actor.user_id,
+            record_type: table.record_type().to_string(),
+            record_id: id,
+            granted_at: now,
+            expires_at: now + duration,
+        };
+        sqlx::query(
+            "INSERT INTO access_grants (id, user_id, record_type, record_id, reason, granted_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(grant.id)
+        .bind(actor.user_id.0)
+        .bind(&grant.record_type)
+        .bind(id)
+        .bind(self.sealer.seal_text(&reason, &door::grant_aad(grant.id))?)
+        .bind(now)
+        .bind(grant.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let agency = AgencyId(col(&agency, "agency_id")?);
+        let alert = door::record_alert("break_glass", agency, &grant, actor, now);
+        insert_alert(&mut tx, &alert).await?;
+        let event = AuditEvent::new(Some(actor.user_id), AuditAction::BreakGlass)
+            .target(table.record_type(), id)
+            .details(json!({
+                "grant": grant.id.to_string(),
+                "expires_at": audit::format_at(grant.expires_at),
+            }));
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(grant)
+    }
+
+    async fn alerts(&self, actor: &Actor) -> StoreResult<Vec<Alert>> {
+        let cases = scope::clause(Params::Postgres, Table::Cases, actor.scope, 1);
+        let requests = scope::clause(Params::Postgres, Table::TracingRequests, actor.scope, 1);
+        let sql = format!(
+            "SELECT * FROM alerts
+             WHERE resolved_at IS NULL AND (
+                (record_type = 'case' AND record_id IN (SELECT id FROM cases WHERE {cases}))
+             OR (record_type = 'tracing_request' AND record_id IN (SELECT id FROM tracing_requests WHERE {requests}))
+             OR (record_type IS NULL AND $4 AND ($5 OR agency_id = $1)))
+               AND (kind <> 'break_glass' OR $6)
+             ORDER BY raised_at DESC, id
+             LIMIT 500"
+        );
+        let manages = actor.permissions.contains(Permission::UserManage);
+        bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .bind(manages)
+            .bind(actor.scope == ScopeLevel::All)
+            .bind(actor.permissions.contains(Permission::CaseApprove))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(alert_from_row)
+            .collect()
     }
 
     async fn create_case(&self, actor: &Actor, doc: CaseDoc) -> StoreResult<CaseRecord> {
@@ -525,10 +1324,17 @@ impl Store for PgStore {
         .bind(write.index.registration_date)
         .bind(r.created_at)
         .bind(r.updated_at)
-        .bind(rows::body(door::CASE, r.id, &r.doc)?)
+        .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
         .execute(&mut *tx)
         .await?;
-        insert_history(&mut tx, door::CASE, r.id.0, &write.history).await?;
+        insert_history(
+            &mut tx,
+            RecordKind::Case,
+            r.id.0,
+            &write.history,
+            &self.sealer,
+        )
+        .await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
@@ -543,7 +1349,11 @@ impl Store for PgStore {
     ) -> StoreResult<CaseRecord> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let current = load_case(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
+            .await?
+            .map(|row| case_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
         let Some(write) = door::prepare_update(actor, &current, expected_version, patch, now)?
         else {
             tx.rollback().await?;
@@ -566,74 +1376,91 @@ impl Store for PgStore {
         .bind(&write.index.location_pcode)
         .bind(write.index.registration_date)
         .bind(r.updated_at)
-        .bind(rows::body(door::CASE, r.id, &r.doc)?)
+        .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
         .bind(r.id.0)
         .bind(expected_version)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             // Cannot happen with the row locked above, but the guard costs nothing.
-            let current = load_case(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
             return Err(StoreError::Conflict {
                 current: current.version,
             });
         }
-        insert_history(&mut tx, door::CASE, r.id.0, &write.history).await?;
+        insert_history(
+            &mut tx,
+            RecordKind::Case,
+            r.id.0,
+            &write.history,
+            &self.sealer,
+        )
+        .await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
     }
 
-    async fn get_case(&self, scope: Scope, id: CaseId) -> StoreResult<Option<CaseRecord>> {
-        sqlx::query("SELECT * FROM cases WHERE id = $1 AND agency_id = $2")
-            .bind(id.0)
-            .bind(scope_agency(scope))
-            .fetch_optional(&self.pool)
+    async fn get_case(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseRecord>> {
+        authorize(actor, Permission::CaseRead)?;
+        self.read_one(actor, Table::Cases, id.0, AuditAction::CaseView)
             .await?
-            .map(|row| case_from_row(&row))
+            .map(|row| case_from_row(&row, &self.sealer))
             .transpose()
     }
 
     async fn list_cases(
         &self,
-        scope: Scope,
+        actor: &Actor,
         filter: &CaseFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<CaseRecord>> {
+        authorize(actor, Permission::CaseRead)?;
         let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
         let limit = rows::page_limit(page);
         let prefix = rows::location_prefix(filter.location_prefix.as_deref());
-        let found = sqlx::query(
+        let sql = format!(
             "SELECT * FROM cases
-             WHERE agency_id = $1
-               AND ($2::uuid IS NULL OR agency_id = $2)
-               AND ($3::text IS NULL OR status = $3)
-               AND ($4::text IS NULL OR risk_level = $4)
-               AND ($5::text IS NULL OR separation_status = $5)
-               AND ($6::text IS NULL OR left(location_pcode, length($6)) = $6)
-               AND ($7::bigint IS NULL OR seq < $7)
+             WHERE {}
+               AND ($4 IS NULL OR agency_id = $4)
+               AND ($5 IS NULL OR status = $5)
+               AND ($6 IS NULL OR risk_level = $6)
+               AND ($7 IS NULL OR separation_status = $7)
+               AND ($8 IS NULL OR starts_with(location_pcode, $8))
+               AND ($9 IS NULL OR seq < $9)
              ORDER BY seq DESC
-             LIMIT $8",
-        )
-        .bind(scope_agency(scope))
-        .bind(filter.agency_id.map(|a| a.0))
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(filter.risk_level.map(|r| r.as_str()))
-        .bind(filter.separation_status.map(|s| s.as_str()))
-        .bind(prefix)
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(&self.pool)
+             LIMIT $10",
+            scope::clause(Params::Postgres, Table::Cases, actor.scope, 1)
+        );
+        let found = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .bind(filter.agency_id.map(|a| a.0))
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.risk_level.map(|r| r.as_str()))
+            .bind(filter.separation_status.map(|s| s.as_str()))
+            .bind(prefix)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let page = rows::into_page(&found, limit, |row| case_from_row(row, &self.sealer))?;
+        let ids: Vec<String> = page.items.iter().map(|c| c.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::CaseList,
+            door::CASE,
+            &ids,
+        ))
         .await?;
-        rows::into_page(&found, limit, case_from_row)
+        Ok(page)
     }
 
     async fn case_history(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-        history_in_scope(&self.pool, "cases", door::CASE, scope, id.0).await
+        authorize(actor, Permission::CaseRead)?;
+        self.history(actor, Table::Cases, id.0, AuditAction::CaseHistoryView)
+            .await
     }
 
     async fn create_tracing_request(
@@ -659,10 +1486,17 @@ impl Store for PgStore {
         .bind(write.index.date_of_inquiry)
         .bind(r.created_at)
         .bind(r.updated_at)
-        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .bind(rows::body(RecordKind::TracingRequest, r.id, &r.doc, &self.sealer)?)
         .execute(&mut *tx)
         .await?;
-        insert_history(&mut tx, door::TRACING_REQUEST, r.id.0, &write.history).await?;
+        insert_history(
+            &mut tx,
+            RecordKind::TracingRequest,
+            r.id.0,
+            &write.history,
+            &self.sealer,
+        )
+        .await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
@@ -677,8 +1511,10 @@ impl Store for PgStore {
     ) -> StoreResult<TracingRequestRecord> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let current = load_tracing_request(&mut tx, id)
+        let current = scoped_row(&mut tx, Table::TracingRequests, actor, id.0, now, true)
             .await?
+            .map(|row| tracing_request_from_row(&row, &self.sealer))
+            .transpose()?
             .ok_or(StoreError::NotFound)?;
         let Some(write) =
             door::prepare_tracing_update(actor, &current, expected_version, patch, now)?
@@ -697,21 +1533,30 @@ impl Store for PgStore {
         .bind(&write.index.separation_pcode)
         .bind(write.index.date_of_inquiry)
         .bind(r.updated_at)
-        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .bind(rows::body(
+            RecordKind::TracingRequest,
+            r.id,
+            &r.doc,
+            &self.sealer,
+        )?)
         .bind(r.id.0)
         .bind(expected_version)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             // Cannot happen with the row locked above, but the guard costs nothing.
-            let current = load_tracing_request(&mut tx, id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
             return Err(StoreError::Conflict {
                 current: current.version,
             });
         }
-        insert_history(&mut tx, door::TRACING_REQUEST, r.id.0, &write.history).await?;
+        insert_history(
+            &mut tx,
+            RecordKind::TracingRequest,
+            r.id.0,
+            &write.history,
+            &self.sealer,
+        )
+        .await?;
         append_audit_in(&mut tx, &write.audit, now).await?;
         tx.commit().await?;
         Ok(write.record)
@@ -719,61 +1564,203 @@ impl Store for PgStore {
 
     async fn get_tracing_request(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: TracingRequestId,
     ) -> StoreResult<Option<TracingRequestRecord>> {
-        sqlx::query("SELECT * FROM tracing_requests WHERE id = $1 AND agency_id = $2")
-            .bind(id.0)
-            .bind(scope_agency(scope))
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| tracing_request_from_row(&row))
-            .transpose()
+        authorize(actor, Permission::TracingRead)?;
+        self.read_one(
+            actor,
+            Table::TracingRequests,
+            id.0,
+            AuditAction::TracingRequestView,
+        )
+        .await?
+        .map(|row| tracing_request_from_row(&row, &self.sealer))
+        .transpose()
     }
 
     async fn list_tracing_requests(
         &self,
-        scope: Scope,
+        actor: &Actor,
         filter: &TracingRequestFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<TracingRequestRecord>> {
+        authorize(actor, Permission::TracingRead)?;
         let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
         let limit = rows::page_limit(page);
         let prefix = rows::location_prefix(filter.location_prefix.as_deref());
-        let found = sqlx::query(
+        let sql = format!(
             "SELECT * FROM tracing_requests
-             WHERE agency_id = $1
-               AND ($2::uuid IS NULL OR agency_id = $2)
-               AND ($3::text IS NULL OR status = $3)
-               AND ($4::text IS NULL OR left(separation_pcode, length($4)) = $4)
-               AND ($5::bigint IS NULL OR seq < $5)
+             WHERE {}
+               AND ($4 IS NULL OR agency_id = $4)
+               AND ($5 IS NULL OR status = $5)
+               AND ($6 IS NULL OR starts_with(separation_pcode, $6))
+               AND ($7 IS NULL OR seq < $7)
              ORDER BY seq DESC
-             LIMIT $6",
-        )
-        .bind(scope_agency(scope))
-        .bind(filter.agency_id.map(|a| a.0))
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(prefix)
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(&self.pool)
+             LIMIT $8",
+            scope::clause(Params::Postgres, Table::TracingRequests, actor.scope, 1)
+        );
+        let found = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .bind(filter.agency_id.map(|a| a.0))
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(prefix)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let page = rows::into_page(&found, limit, |row| {
+            tracing_request_from_row(row, &self.sealer)
+        })?;
+        let ids: Vec<String> = page.items.iter().map(|r| r.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::TracingRequestList,
+            door::TRACING_REQUEST,
+            &ids,
+        ))
         .await?;
-        rows::into_page(&found, limit, tracing_request_from_row)
+        Ok(page)
     }
 
     async fn tracing_request_history(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: TracingRequestId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-        history_in_scope(
-            &self.pool,
-            "tracing_requests",
-            door::TRACING_REQUEST,
-            scope,
+        authorize(actor, Permission::TracingRead)?;
+        self.history(
+            actor,
+            Table::TracingRequests,
             id.0,
+            AuditAction::TracingRequestHistoryView,
         )
         .await
+    }
+
+    async fn reseal_all(&self) -> StoreResult<Resealed> {
+        let mut done = Resealed::default();
+        for table in [Table::Cases, Table::TracingRequests] {
+            let kind = door::kind_of(table);
+            let mut after = 0_i64;
+            loop {
+                let mut tx = self.pool.begin().await?;
+                let sql = format!(
+                    "SELECT seq, id, body FROM {} WHERE seq > $1 ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    table.name()
+                );
+                let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(after)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let Some(last) = found.last() else { break };
+                after = col(last, "seq")?;
+                for row in &found {
+                    let id: Uuid = col(row, "id")?;
+                    let body = rows::reseal_body(
+                        kind,
+                        &id.to_string(),
+                        &col::<_, String>(row, "body")?,
+                        &self.sealer,
+                    )?;
+                    let sql = format!("UPDATE {} SET body = $1 WHERE id = $2", table.name());
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(body)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    done.records += 1;
+                }
+                tx.commit().await?;
+            }
+        }
+        let mut after = (String::new(), Uuid::nil(), 0_i64);
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT record_type, record_id, version, changes FROM record_history
+                 WHERE (record_type, record_id, version) > ($1, $2, $3)
+                 ORDER BY record_type, record_id, version LIMIT {RESEAL_BATCH}"
+            )))
+            .bind(&after.0)
+            .bind(after.1)
+            .bind(after.2)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = found.last() else { break };
+            after = (
+                col(last, "record_type")?,
+                col(last, "record_id")?,
+                col(last, "version")?,
+            );
+            for row in &found {
+                let (kind_name, record, version): (String, Uuid, i64) = (
+                    col(row, "record_type")?,
+                    col(row, "record_id")?,
+                    col(row, "version")?,
+                );
+                let kind = rows::record_kind(&kind_name)?;
+                let id = record.to_string();
+                let place = HistoryPlace {
+                    kind,
+                    id: &id,
+                    version,
+                };
+                let changes = rows::changes_from_json(
+                    &col::<_, String>(row, "changes")?,
+                    place,
+                    &self.sealer,
+                )?;
+                sqlx::query(
+                    "UPDATE record_history SET changes = $1 WHERE record_type = $2 AND record_id = $3 AND version = $4",
+                )
+                .bind(rows::changes_to_json(&changes, place, &self.sealer)?)
+                .bind(&kind_name)
+                .bind(record)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+                done.history_entries += 1;
+            }
+            tx.commit().await?;
+        }
+        let mut tx = self.pool.begin().await?;
+        let secrets =
+            sqlx::query("SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        for row in &secrets {
+            let user = UserId(col(row, "id")?);
+            let aad = door::totp_aad(user);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "totp_secret")?, &aad)?;
+            sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
+        let reasons = sqlx::query("SELECT id, reason FROM access_grants")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &reasons {
+            let grant = col(row, "id")?;
+            let aad = door::grant_aad(grant);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "reason")?, &aad)?;
+            sqlx::query("UPDATE access_grants SET reason = $1 WHERE id = $2")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(grant)
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
+        let event = door::reseal_event(&done);
+        append_audit_in(&mut tx, &event, self.now()).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {

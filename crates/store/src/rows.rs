@@ -4,11 +4,12 @@
 use haven_domain::Problems;
 use std::fmt::Display;
 
+use haven_domain::access::{FieldClassSet, PermissionSet, RoleSpec, ScopeLevel};
 use haven_domain::case::{CaseDoc, CaseStatus};
 use haven_domain::history::FieldChange;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::tracing_request::{RequestStatus, TracingRequestDoc};
-use haven_domain::user::{Role, User};
+use haven_domain::user::User;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -17,7 +18,9 @@ use uuid::Uuid;
 
 use crate::door;
 use crate::error::{StoreError, StoreResult};
+use crate::sealing::Sealer;
 use crate::types::{CaseRecord, Page, PageRequest, TracingRequestRecord};
+use haven_domain::sensitivity::RecordKind;
 
 /// One column, or [`StoreError::Corrupt`] naming it.
 pub(crate) fn col<'r, R, T>(row: &'r R, name: &str) -> StoreResult<T>
@@ -40,18 +43,67 @@ pub(crate) fn parse_at(raw: &str, what: &str) -> StoreResult<OffsetDateTime> {
         .map_err(|e| StoreError::Corrupt(format!("{what} '{raw}' is not a time: {e}")))
 }
 
-pub(crate) fn parse_role(raw: &str) -> StoreResult<Role> {
-    Role::parse(raw).map_err(|e| StoreError::Corrupt(format!("role: {e}")))
+/// A role row, its columns already read.
+pub(crate) struct RawRole {
+    pub name: String,
+    pub description: String,
+    /// JSON arrays of names.
+    pub permissions: String,
+    pub scope: String,
+    pub sees: String,
 }
 
-/// A user row, its columns already read.
+impl RawRole {
+    pub fn into_role(self) -> StoreResult<RoleSpec> {
+        let corrupt =
+            |what: &str, e: String| StoreError::Corrupt(format!("role {}: {what}: {e}", self.name));
+        let names = |json: &str, what: &str| {
+            serde_json::from_str::<Vec<String>>(json).map_err(|e| corrupt(what, e.to_string()))
+        };
+        let permissions = PermissionSet::parse_all(&names(&self.permissions, "permissions")?)
+            .map_err(|bad| corrupt("permissions", format!("{bad:?}")))?;
+        let sees = FieldClassSet::parse_all(&names(&self.sees, "sees")?)
+            .map_err(|bad| corrupt("sees", format!("{bad:?}")))?;
+        let scope = ScopeLevel::parse(&self.scope).map_err(|e| corrupt("scope", e))?;
+        Ok(RoleSpec {
+            name: self.name,
+            description: self.description,
+            permissions,
+            scope,
+            sees,
+        })
+    }
+}
+
+/// A role's permissions and field classes as stored: JSON arrays of names.
+pub(crate) fn role_json(role: &RoleSpec) -> (String, String) {
+    let json = |names: Vec<&str>| serde_json::Value::from(names).to_string();
+    (json(role.permissions.names()), json(role.sees.names()))
+}
+
+pub(crate) fn permissions_json(set: Option<PermissionSet>) -> Option<String> {
+    set.map(|s| serde_json::Value::from(s.names()).to_string())
+}
+
+pub(crate) fn permissions_from_json(raw: Option<String>) -> StoreResult<Option<PermissionSet>> {
+    raw.map(|json| {
+        let names: Vec<String> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("token permissions: {e}")))?;
+        PermissionSet::parse_all(&names)
+            .map_err(|bad| StoreError::Corrupt(format!("token permissions: {bad:?}")))
+    })
+    .transpose()
+}
+
+/// A user row joined with its role, its columns already read.
 pub(crate) struct RawUser {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
     pub agency_id: Uuid,
-    pub role: String,
     pub active: bool,
+    pub mfa_enrolled: bool,
+    pub role: RawRole,
 }
 
 impl RawUser {
@@ -61,8 +113,9 @@ impl RawUser {
             email: self.email,
             display_name: self.display_name,
             agency_id: AgencyId(self.agency_id),
-            role: parse_role(&self.role)?,
+            role: self.role.into_role()?,
             active: self.active,
+            mfa_enrolled: self.mfa_enrolled,
         })
     }
 }
@@ -82,18 +135,25 @@ pub(crate) struct RawRecord {
 impl RawRecord {
     fn decode<D: DeserializeOwned, S>(
         &self,
-        kind: &str,
+        kind: RecordKind,
+        sealer: &Sealer,
         parse_status: fn(&str) -> Result<S, String>,
     ) -> StoreResult<(D, S)> {
-        let doc: D = serde_json::from_str(&self.body)
-            .map_err(|e| StoreError::Corrupt(format!("{kind} {}: body: {e}", self.id)))?;
-        let status = parse_status(&self.status)
-            .map_err(|e| StoreError::Corrupt(format!("{kind} {}: status: {e}", self.id)))?;
+        let corrupt =
+            |e: String| StoreError::Corrupt(format!("{} {}: body: {e}", kind.as_str(), self.id));
+        let mut body: serde_json::Value =
+            serde_json::from_str(&self.body).map_err(|e| corrupt(e.to_string()))?;
+        sealer.open_doc(kind, self.id, &mut body)?;
+        let doc: D = serde_json::from_value(body).map_err(|e| corrupt(e.to_string()))?;
+        let status = parse_status(&self.status).map_err(|e| {
+            StoreError::Corrupt(format!("{} {}: status: {e}", kind.as_str(), self.id))
+        })?;
         Ok((doc, status))
     }
 
-    pub fn into_case(self) -> StoreResult<CaseRecord> {
-        let (doc, status) = self.decode::<CaseDoc, _>(door::CASE, CaseStatus::parse)?;
+    pub fn into_case(self, sealer: &Sealer) -> StoreResult<CaseRecord> {
+        let (doc, status) =
+            self.decode::<CaseDoc, _>(RecordKind::Case, sealer, CaseStatus::parse)?;
         Ok(CaseRecord {
             id: CaseId(self.id),
             version: self.version,
@@ -106,9 +166,12 @@ impl RawRecord {
         })
     }
 
-    pub fn into_tracing_request(self) -> StoreResult<TracingRequestRecord> {
-        let (doc, status) =
-            self.decode::<TracingRequestDoc, _>(door::TRACING_REQUEST, RequestStatus::parse)?;
+    pub fn into_tracing_request(self, sealer: &Sealer) -> StoreResult<TracingRequestRecord> {
+        let (doc, status) = self.decode::<TracingRequestDoc, _>(
+            RecordKind::TracingRequest,
+            sealer,
+            RequestStatus::parse,
+        )?;
         Ok(TracingRequestRecord {
             id: TracingRequestId(self.id),
             version: self.version,
@@ -122,10 +185,18 @@ impl RawRecord {
     }
 }
 
-/// A record's document as the `body` column keeps it.
-pub(crate) fn body<D: Serialize>(kind: &str, id: impl Display, doc: &D) -> StoreResult<String> {
-    serde_json::to_string(doc)
-        .map_err(|e| StoreError::Corrupt(format!("{kind} {id}: cannot serialise: {e}")))
+/// A record's document as the `body` column keeps it: JSON with its classified fields sealed.
+pub(crate) fn body<D: Serialize>(
+    kind: RecordKind,
+    id: impl Display,
+    doc: &D,
+    sealer: &Sealer,
+) -> StoreResult<String> {
+    let mut value = serde_json::to_value(doc).map_err(|e| {
+        StoreError::Corrupt(format!("{} {id}: cannot serialise: {e}", kind.as_str()))
+    })?;
+    sealer.seal_doc(kind, &id, &mut value)?;
+    Ok(value.to_string())
 }
 
 /// One page from rows fetched `ORDER BY seq DESC LIMIT limit + 1`: the extra row only says that
@@ -166,21 +237,41 @@ struct StoredChange {
     to: serde_json::Value,
 }
 
-pub(crate) fn changes_to_json(changes: &[FieldChange]) -> StoreResult<String> {
-    serde_json::to_string(changes).map_err(|e| StoreError::Corrupt(format!("history: {e}")))
+/// Where a history entry belongs, for binding its sealed values to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HistoryPlace<'a> {
+    pub kind: RecordKind,
+    pub id: &'a str,
+    pub version: i64,
 }
 
-pub(crate) fn changes_from_json(raw: &str) -> StoreResult<Vec<FieldChange>> {
+pub(crate) fn changes_to_json(
+    changes: &[FieldChange],
+    at: HistoryPlace<'_>,
+    sealer: &Sealer,
+) -> StoreResult<String> {
+    let mut sealed = changes.to_vec();
+    sealer.seal_changes(at.kind, at.id, at.version, &mut sealed)?;
+    serde_json::to_string(&sealed).map_err(|e| StoreError::Corrupt(format!("history: {e}")))
+}
+
+pub(crate) fn changes_from_json(
+    raw: &str,
+    at: HistoryPlace<'_>,
+    sealer: &Sealer,
+) -> StoreResult<Vec<FieldChange>> {
     let stored: Vec<StoredChange> = serde_json::from_str(raw)
         .map_err(|e| StoreError::Corrupt(format!("history changes: {e}")))?;
-    Ok(stored
+    let mut changes: Vec<FieldChange> = stored
         .into_iter()
         .map(|c| FieldChange {
             field: c.field,
             from: c.from,
             to: c.to,
         })
-        .collect())
+        .collect();
+    sealer.open_changes(at.kind, at.id, at.version, &mut changes)?;
+    Ok(changes)
 }
 
 /// The page size actually used: 0 means the default, anything above the maximum is the maximum.
@@ -220,4 +311,26 @@ pub(crate) fn caseworker_not_in_agency() -> StoreError {
         "caseworker_id",
         "is not a user of this agency",
     ))
+}
+
+/// A stored record body opened and sealed again under the active key.
+pub(crate) fn reseal_body(
+    kind: RecordKind,
+    id: &str,
+    body: &str,
+    sealer: &Sealer,
+) -> StoreResult<String> {
+    let mut value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| StoreError::Corrupt(format!("{} {id}: body: {e}", kind.as_str())))?;
+    sealer.open_doc(kind, id, &mut value)?;
+    sealer.seal_doc(kind, id, &mut value)?;
+    Ok(value.to_string())
+}
+
+pub(crate) fn record_kind(name: &str) -> StoreResult<RecordKind> {
+    match name {
+        "case" => Ok(RecordKind::Case),
+        "tracing_request" => Ok(RecordKind::TracingRequest),
+        other => Err(StoreError::Corrupt(format!("record type '{other}'"))),
+    }
 }

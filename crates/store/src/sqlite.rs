@@ -18,11 +18,16 @@ use sqlx::Connection;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
+use haven_domain::Problems;
+use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seeded_roles};
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
+use haven_domain::country::clip;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
-use haven_domain::policy::Scope;
+use haven_domain::policy::authorize;
+use haven_domain::sensitivity::RecordKind;
+use haven_domain::throttle;
 use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
 use serde_json::json;
@@ -33,12 +38,15 @@ use sqlx::sqlite::{
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::{self, format_at};
-use crate::door::{self, CaseWrite};
+use crate::door::{self, CaseWrite, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{self, RawRecord, RawUser, col};
+use crate::rows::{self, HistoryPlace, RawRecord, RawRole, RawUser, col};
+use crate::scope::{self, Params, Table};
+use crate::sealing::Sealer;
 use crate::types::{
-    Agency, AuditHead, AuditRow, CaseFilter, CaseRecord, HistoryEntry, NewToken, NewUser, Page,
-    PageRequest, TokenInfo, TracingRequestFilter, TracingRequestRecord, UserCredentials,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Group, HistoryEntry,
+    LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest, Resealed,
+    SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -81,16 +89,17 @@ pub struct SqliteStore {
     /// Exactly one connection: every write in the process goes through it.
     writer: SqlitePool,
     clock: Arc<dyn Clock>,
+    sealer: Sealer,
 }
 
 /// Opens (creating the file and its directory if missing) and migrates the database at `url`
 /// (`sqlite://PATH`).
-pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Arc<dyn Store>> {
-    Ok(Arc::new(SqliteStore::open(url, clock).await?))
+pub async fn open(url: &str, clock: Arc<dyn Clock>, sealer: Sealer) -> StoreResult<Arc<dyn Store>> {
+    Ok(Arc::new(SqliteStore::open(url, clock, sealer).await?))
 }
 
 impl SqliteStore {
-    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Self> {
+    pub async fn open(url: &str, clock: Arc<dyn Clock>, sealer: Sealer) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("'{url}' is not a SQLite URL: {e}")))?;
         let file: PathBuf = options.get_filename().to_path_buf();
@@ -126,6 +135,7 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
+        seed_roles(&writer, truncate_to_micros(clock.now())).await?;
         let mut conns = Vec::new();
         for _ in 0..READERS {
             conns.push(tokio::sync::Mutex::new(
@@ -139,6 +149,7 @@ impl SqliteStore {
             },
             writer,
             clock,
+            sealer,
         })
     }
 
@@ -165,8 +176,12 @@ fn at_col(row: &SqliteRow, name: &str) -> StoreResult<OffsetDateTime> {
     rows::parse_at(&col::<_, String>(row, name)?, name)
 }
 
-const USER_COLUMNS: &str =
-    "u.id, u.email, u.display_name, u.agency_id, u.role, u.active, u.password_hash";
+const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.agency_id, u.role, u.active,
+    u.password_hash, u.locked_until, u.totp_secret IS NOT NULL AS mfa_enrolled,
+    r.description AS role_description, r.permissions AS role_permissions, r.scope AS role_scope,
+    r.sees AS role_sees";
+/// Users with their role, for `USER_COLUMNS`; a user whose role is missing reads as corrupt.
+const USER_JOIN: &str = "users u LEFT JOIN roles r ON r.name = u.role";
 
 fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     RawUser {
@@ -174,10 +189,76 @@ fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
         email: col(row, "email")?,
         display_name: col(row, "display_name")?,
         agency_id: uuid_col(row, "agency_id")?,
-        role: col(row, "role")?,
         active: col(row, "active")?,
+        mfa_enrolled: col(row, "mfa_enrolled")?,
+        role: raw_role(row, "role_")?,
     }
     .into_user()
+}
+
+/// A role from its own table (`prefix` empty) or from `USER_COLUMNS` (`role_`).
+fn role_from_row(row: &SqliteRow, prefix: &str) -> StoreResult<RoleSpec> {
+    raw_role(row, prefix)?.into_role()
+}
+
+fn raw_role(row: &SqliteRow, prefix: &str) -> StoreResult<RawRole> {
+    let name_col = if prefix.is_empty() { "name" } else { "role" };
+    Ok(RawRole {
+        name: col(row, name_col)?,
+        description: col(row, &format!("{prefix}description"))?,
+        permissions: col(row, &format!("{prefix}permissions"))?,
+        scope: col(row, &format!("{prefix}scope"))?,
+        sees: col(row, &format!("{prefix}sees"))?,
+    })
+}
+
+fn token_from_row(row: &SqliteRow) -> StoreResult<TokenInfo> {
+    let expires_at: Option<String> = col(row, "expires_at")?;
+    let revoked_at: Option<String> = col(row, "revoked_at")?;
+    Ok(TokenInfo {
+        id: uuid_col(row, "id")?,
+        user_id: UserId(uuid_col(row, "user_id")?),
+        name: col(row, "name")?,
+        created_at: at_col(row, "created_at")?,
+        expires_at: expires_at
+            .map(|t| rows::parse_at(&t, "expires_at"))
+            .transpose()?,
+        permissions: rows::permissions_from_json(col(row, "permissions")?)?,
+        revoked_at: revoked_at
+            .map(|t| rows::parse_at(&t, "revoked_at"))
+            .transpose()?,
+    })
+}
+
+fn alert_from_row(row: &SqliteRow) -> StoreResult<Alert> {
+    let record_id: Option<String> = col(row, "record_id")?;
+    let subject: Option<String> = col(row, "subject_user")?;
+    Ok(Alert {
+        id: uuid_col(row, "id")?,
+        kind: col(row, "kind")?,
+        agency_id: AgencyId(uuid_col(row, "agency_id")?),
+        record_type: col(row, "record_type")?,
+        record_id: record_id
+            .map(|r| rows::parse_uuid(&r, "record_id"))
+            .transpose()?,
+        subject_user: subject
+            .map(|u| rows::parse_uuid(&u, "subject_user").map(UserId))
+            .transpose()?,
+        details: serde_json::from_str(&col::<_, String>(row, "details")?)
+            .map_err(|e| StoreError::Corrupt(format!("alert details: {e}")))?,
+        raised_at: at_col(row, "raised_at")?,
+    })
+}
+
+/// Binds the three parameters of a `scope::clause` numbered from 1.
+fn bind_scope<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    q.bind(actor.agency_id.to_string())
+        .bind(actor.user_id.to_string())
+        .bind(ts(now))
 }
 
 /// The columns every record table (cases, tracing requests) shares.
@@ -194,12 +275,12 @@ fn record_from_row(row: &SqliteRow) -> StoreResult<RawRecord> {
     })
 }
 
-fn case_from_row(row: &SqliteRow) -> StoreResult<CaseRecord> {
-    record_from_row(row)?.into_case()
+fn case_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<CaseRecord> {
+    record_from_row(row)?.into_case(sealer)
 }
 
-fn tracing_request_from_row(row: &SqliteRow) -> StoreResult<TracingRequestRecord> {
-    record_from_row(row)?.into_tracing_request()
+fn tracing_request_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<TracingRequestRecord> {
+    record_from_row(row)?.into_tracing_request(sealer)
 }
 
 fn agency_from_row(row: &SqliteRow) -> StoreResult<Agency> {
@@ -251,7 +332,7 @@ macro_rules! history_sql {
 /// trips are what a write costs most here.
 async fn record_change(
     conn: &mut SqliteConnection,
-    history: Option<(&str, String, &HistoryEntry)>,
+    history: Option<(RecordKind, String, &HistoryEntry, &Sealer)>,
     event: &AuditEvent,
     at: OffsetDateTime,
 ) -> StoreResult<AuditRow> {
@@ -264,14 +345,22 @@ async fn record_change(
     };
     let row = audit::next_row(&head, event, at);
     let query = match history {
-        Some((kind, id, h)) => sqlx::query(concat!(history_sql!(), audit_sql!()))
-            .bind(kind.to_string())
-            .bind(id)
-            .bind(h.version)
-            .bind(ts(h.at))
-            .bind(h.actor_id.to_string())
-            .bind(h.action.clone())
-            .bind(rows::changes_to_json(&h.changes)?),
+        Some((kind, id, h, sealer)) => {
+            let place = HistoryPlace {
+                kind,
+                id: &id,
+                version: h.version,
+            };
+            let changes = rows::changes_to_json(&h.changes, place, sealer)?;
+            sqlx::query(concat!(history_sql!(), audit_sql!()))
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(h.version)
+                .bind(ts(h.at))
+                .bind(h.actor_id.to_string())
+                .bind(h.action.clone())
+                .bind(changes)
+        }
         None => sqlx::query(audit_sql!()),
     };
     query
@@ -303,69 +392,212 @@ async fn check_caseworker(conn: &mut SqliteConnection, write: &CaseWrite) -> Sto
     Ok(())
 }
 
-async fn load_case(conn: &mut SqliteConnection, id: CaseId) -> StoreResult<Option<CaseRecord>> {
-    sqlx::query("SELECT * FROM cases WHERE id = ?")
+/// The row `id` of `table` if the actor's scope admits it.
+async fn scoped_row(
+    conn: &mut SqliteConnection,
+    table: Table,
+    actor: &Actor,
+    id: uuid::Uuid,
+    now: OffsetDateTime,
+) -> StoreResult<Option<SqliteRow>> {
+    let sql = format!(
+        "SELECT * FROM {} WHERE id = ?4 AND {}",
+        table.name(),
+        scope::clause(Params::Sqlite, table, actor.scope, 1)
+    );
+    Ok(
+        bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Whether a row `id` exists in `table` at all, to tell a failed authorisation (audited) from a
+/// wrong id. The answer never reaches the caller.
+async fn exists(conn: &mut SqliteConnection, table: Table, id: uuid::Uuid) -> StoreResult<bool> {
+    let sql = format!("SELECT 1 FROM {} WHERE id = ?", table.name());
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
         .await?
-        .map(|row| case_from_row(&row))
-        .transpose()
+        .is_some())
 }
 
-async fn load_tracing_request(
+async fn history_rows(
     conn: &mut SqliteConnection,
-    id: TracingRequestId,
-) -> StoreResult<Option<TracingRequestRecord>> {
-    sqlx::query("SELECT * FROM tracing_requests WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| tracing_request_from_row(&row))
-        .transpose()
-}
-
-/// A record's history, oldest first; `None` when `table` has no row `id` in the scope's agency.
-/// `table` is one of the crate's own table names, never input.
-async fn history_in_scope(
-    conn: &mut SqliteConnection,
-    table: &'static str,
-    kind: &str,
-    scope: Scope,
-    id: String,
-) -> StoreResult<Option<Vec<HistoryEntry>>> {
-    let sql = format!("SELECT 1 FROM {table} WHERE id = ? AND agency_id = ?");
-    let in_scope = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&id)
-        .bind(scope_agency(scope))
-        .fetch_optional(&mut *conn)
-        .await?;
-    if in_scope.is_none() {
-        return Ok(None);
-    }
-    let entries = sqlx::query(
+    kind: RecordKind,
+    id: &str,
+    sealer: &Sealer,
+) -> StoreResult<Vec<HistoryEntry>> {
+    sqlx::query(
         "SELECT * FROM record_history WHERE record_type = ? AND record_id = ? ORDER BY version",
     )
-    .bind(kind)
-    .bind(&id)
+    .bind(kind.as_str())
+    .bind(id)
     .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|row| {
+        let version = col(row, "version")?;
+        let place = HistoryPlace { kind, id, version };
         Ok(HistoryEntry {
-            version: col(row, "version")?,
+            version,
             at: at_col(row, "at")?,
             actor_id: UserId(uuid_col(row, "actor_id")?),
             action: col(row, "action")?,
-            changes: rows::changes_from_json(&col::<_, String>(row, "changes")?)?,
+            changes: rows::changes_from_json(&col::<_, String>(row, "changes")?, place, sealer)?,
         })
     })
-    .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some(entries))
+    .collect()
 }
 
-fn scope_agency(scope: Scope) -> String {
-    match scope {
-        Scope::Agency(a) => a.to_string(),
+/// Writes the seeded roles that are missing (a new database, or a release that adds one);
+/// roles an admin has edited keep their edits.
+async fn seed_roles(writer: &SqlitePool, now: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    for role in seeded_roles() {
+        let (permissions, sees) = rows::role_json(&role);
+        sqlx::query(
+            "INSERT INTO roles (name, description, permissions, scope, sees, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&role.name)
+        .bind(&role.description)
+        .bind(permissions)
+        .bind(role.scope.as_str())
+        .bind(sees)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates or replaces a role; true when it existed.
+async fn save_role(
+    conn: &mut SqliteConnection,
+    role: &RoleSpec,
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
+    let existed = sqlx::query("SELECT 1 FROM roles WHERE name = ?")
+        .bind(&role.name)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    let (permissions, sees) = rows::role_json(role);
+    sqlx::query(
+        "INSERT INTO roles (name, description, permissions, scope, sees, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+         ON CONFLICT (name) DO UPDATE SET description = ?2, permissions = ?3, scope = ?4, sees = ?5,
+             updated_at = ?6",
+    )
+    .bind(&role.name)
+    .bind(&role.description)
+    .bind(permissions)
+    .bind(role.scope.as_str())
+    .bind(sees)
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    if existed {
+        // What the sessions of its holders were allowed to do has changed: they end.
+        sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE role = ?)")
+            .bind(&role.name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(existed)
+}
+
+async fn role_named(conn: &mut SqliteConnection, name: &str) -> StoreResult<RoleSpec> {
+    sqlx::query("SELECT * FROM roles WHERE name = ?")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| role_from_row(&row, ""))
+        .transpose()?
+        .ok_or_else(|| Problems::single("role", format!("'{}' is not a role", clip(name))).into())
+}
+
+async fn user_by_id(conn: &mut SqliteConnection, id: UserId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM {USER_JOIN} WHERE u.id = ?");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| user_from_row(&row))
+        .transpose()
+}
+
+async fn insert_alert(conn: &mut SqliteConnection, alert: &Alert) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO alerts (id, kind, agency_id, record_type, record_id, subject_user, details, raised_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(alert.id.to_string())
+    .bind(&alert.kind)
+    .bind(alert.agency_id.to_string())
+    .bind(&alert.record_type)
+    .bind(alert.record_id.map(|r| r.to_string()))
+    .bind(alert.subject_user.map(|u| u.to_string()))
+    .bind(alert.details.to_string())
+    .bind(ts(alert.raised_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// A scoped read of one record, audited: a view when found, a failed authorisation when the
+    /// record exists out of scope.
+    async fn read_one(
+        &self,
+        actor: &Actor,
+        table: Table,
+        id: uuid::Uuid,
+        action: AuditAction,
+    ) -> StoreResult<Option<SqliteRow>> {
+        let now = self.now();
+        let found = scoped_row(&mut *self.readers.get().await, table, actor, id, now).await?;
+        let event = if found.is_some() {
+            Some(door::read_event(
+                actor,
+                action,
+                table.record_type(),
+                &[id.to_string()],
+            ))
+        } else if exists(&mut *self.readers.get().await, table, id).await? {
+            Some(door::refused_event(actor, action, table.record_type(), id))
+        } else {
+            None
+        };
+        if let Some(event) = event {
+            self.append_audit(event).await?;
+        }
+        Ok(found)
+    }
+
+    async fn history(
+        &self,
+        actor: &Actor,
+        table: Table,
+        id: uuid::Uuid,
+        action: AuditAction,
+    ) -> StoreResult<Option<Vec<HistoryEntry>>> {
+        if self.read_one(actor, table, id, action).await?.is_none() {
+            return Ok(None);
+        }
+        let kind = door::kind_of(table);
+        let entries = history_rows(
+            &mut *self.readers.get().await,
+            kind,
+            &id.to_string(),
+            &self.sealer,
+        )
+        .await?;
+        Ok(Some(entries))
     }
 }
 
@@ -381,10 +613,13 @@ impl Store for SqliteStore {
 
     async fn create_agency(
         &self,
-        by: Option<UserId>,
+        by: Option<&Actor>,
         code: &str,
         name: &str,
     ) -> StoreResult<Agency> {
+        if let Some(actor) = by {
+            door::check_admin(by, Permission::AgencyManage, actor.agency_id)?;
+        }
         let now = self.now();
         let agency = Agency {
             id: AgencyId::new_random(),
@@ -401,7 +636,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| rows::map_write_error(e, "agency code", ("code", "is invalid")))?;
-        let event = AuditEvent::new(by, AuditAction::AgencyCreate)
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::AgencyCreate)
             .target("agency", agency.id)
             .details(json!({ "code": agency.code }));
         record_change(&mut tx, None, &event, now).await?;
@@ -418,17 +653,55 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn create_user(&self, by: Option<UserId>, new: NewUser) -> StoreResult<User> {
+    async fn roles(&self) -> StoreResult<Vec<RoleSpec>> {
+        sqlx::query("SELECT * FROM roles ORDER BY name")
+            .fetch_all(&mut *self.readers.get().await)
+            .await?
+            .iter()
+            .map(|row| role_from_row(row, ""))
+            .collect()
+    }
+
+    async fn save_role(&self, by: Option<&Actor>, role: RoleSpec) -> StoreResult<RoleSpec> {
+        if let Some(actor) = by {
+            door::check_admin(by, Permission::RoleManage, actor.agency_id)?;
+        }
+        door::check_grant(by, &role)?;
         let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let existed = save_role(&mut tx, &role, now).await?;
+        let action = if existed {
+            AuditAction::RoleUpdate
+        } else {
+            AuditAction::RoleCreate
+        };
+        let event = AuditEvent::new(by.map(|a| a.user_id), action)
+            .target("role", &role.name)
+            .details(json!({
+                "permissions": role.permissions.names(),
+                "scope": role.scope.as_str(),
+                "sees": role.sees.names(),
+            }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(role)
+    }
+
+    async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> StoreResult<User> {
+        door::check_admin(by, Permission::UserManage, new.agency_id)?;
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let role = role_named(&mut tx, &new.role).await?;
+        door::check_grant(by, &role)?;
         let user = User {
             id: UserId::new_random(),
             email: new.email,
             display_name: new.display_name,
             agency_id: new.agency_id,
-            role: new.role,
+            role,
             active: true,
+            mfa_enrolled: false,
         };
-        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, email, display_name, agency_id, role, password_hash, active, created_at)
              VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
@@ -437,17 +710,15 @@ impl Store for SqliteStore {
         .bind(&user.email)
         .bind(&user.display_name)
         .bind(user.agency_id.to_string())
-        .bind(user.role.as_str())
+        .bind(&user.role.name)
         .bind(&new.password_hash)
         .bind(ts(now))
         .execute(&mut *tx)
         .await
         .map_err(|e| rows::map_write_error(e, "email", ("agency_id", "is not an agency")))?;
-        let event = AuditEvent::new(by, AuditAction::UserCreate)
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::UserCreate)
             .target("user", user.id)
-            .details(
-                json!({ "agency_id": user.agency_id.to_string(), "role": user.role.as_str() }),
-            );
+            .details(json!({ "agency_id": user.agency_id.to_string(), "role": user.role.name }));
         record_change(&mut tx, None, &event, now).await?;
         tx.commit().await?;
         Ok(user)
@@ -460,8 +731,34 @@ impl Store for SqliteStore {
         col(&row, "n")
     }
 
+    async fn users(&self, by: Option<&Actor>) -> StoreResult<Vec<User>> {
+        let agency = match by {
+            None => None,
+            Some(actor) => {
+                door::check_admin(by, Permission::UserManage, actor.agency_id)?;
+                (actor.scope != ScopeLevel::All).then(|| actor.agency_id.to_string())
+            }
+        };
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_JOIN} WHERE (?1 IS NULL OR u.agency_id = ?1) ORDER BY u.email"
+        );
+        let users = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(agency)
+            .fetch_all(&mut *self.readers.get().await)
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if let Some(actor) = by {
+            let ids: Vec<String> = users.iter().map(|u| u.id.to_string()).collect();
+            self.append_audit(door::read_event(actor, AuditAction::UserList, "user", &ids))
+                .await?;
+        }
+        Ok(users)
+    }
+
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?");
+        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_JOIN} WHERE u.email = ?");
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(email)
             .fetch_optional(&mut *self.readers.get().await)
@@ -469,39 +766,271 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
+        let locked_until: Option<String> = col(&row, "locked_until")?;
         Ok(Some(UserCredentials {
             user: user_from_row(&row)?,
             password_hash: col(&row, "password_hash")?,
+            locked_until: locked_until
+                .map(|t| rows::parse_at(&t, "locked_until"))
+                .transpose()?,
         }))
     }
 
     async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.readers.get().await)
-            .await?
-            .map(|row| user_from_row(&row))
-            .transpose()
+        user_by_id(&mut *self.readers.get().await, id).await
     }
 
-    async fn create_session(
+    async fn set_user_active(
         &self,
-        user: UserId,
-        token_digest: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()> {
+        by: Option<&Actor>,
+        id: UserId,
+        active: bool,
+    ) -> StoreResult<User> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        door::check_admin(by, Permission::UserManage, user.agency_id)
+            .map_err(|_| StoreError::NotFound)?;
+        sqlx::query(
+            "UPDATE users SET active = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
+        )
+        .bind(active)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let action = if active {
+            AuditAction::UserUpdate
+        } else {
+            AuditAction::UserDisable
+        };
+        let event = AuditEvent::new(by.map(|a| a.user_id), action)
+            .target("user", id)
+            .details(json!({ "active": active }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        user.active = active;
+        Ok(user)
+    }
+
+    async fn set_user_role(&self, by: Option<&Actor>, id: UserId, role: &str) -> StoreResult<User> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        door::check_admin(by, Permission::UserManage, user.agency_id)
+            .map_err(|_| StoreError::NotFound)?;
+        let role = role_named(&mut tx, role).await?;
+        door::check_grant(by, &role)?;
+        // Taking a role away is also a grant check: nobody demotes someone above them.
+        door::check_grant(by, &user.role)?;
+        sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+            .bind(&role.name)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        // What the sessions were allowed to do has changed: they end.
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::UserUpdate)
+            .target("user", id)
+            .details(json!({ "role": role.name }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        user.role = role;
+        Ok(user)
+    }
+
+    async fn create_group(
+        &self,
+        by: Option<&Actor>,
+        agency: AgencyId,
+        name: &str,
+    ) -> StoreResult<Group> {
+        door::check_admin(by, Permission::GroupManage, agency)?;
+        let name = door::group_name(name)?;
+        let now = self.now();
+        let group = Group {
+            id: uuid::Uuid::new_v4(),
+            agency_id: agency,
+            name,
+            members: Vec::new(),
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO groups (id, agency_id, name, created_at) VALUES (?, ?, ?, ?)")
+            .bind(group.id.to_string())
+            .bind(agency.to_string())
+            .bind(&group.name)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                rows::map_write_error(e, "group name", ("agency_id", "is not an agency"))
+            })?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::GroupCreate)
+            .target("group", group.id)
+            .details(json!({ "agency_id": agency.to_string() }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    async fn set_group_members(
+        &self,
+        by: Option<&Actor>,
+        group: uuid::Uuid,
+        members: &[UserId],
+    ) -> StoreResult<Group> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT * FROM groups WHERE id = ?")
+            .bind(group.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let agency = AgencyId(uuid_col(&row, "agency_id")?);
+        door::check_admin(by, Permission::GroupManage, agency).map_err(|_| StoreError::NotFound)?;
+        sqlx::query("DELETE FROM group_members WHERE group_id = ?")
+            .bind(group.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let mut problems = Problems::new();
+        let mut unique: Vec<UserId> = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            if unique.contains(member) {
+                continue;
+            }
+            let of_agency = sqlx::query("SELECT 1 FROM users WHERE id = ? AND agency_id = ?")
+                .bind(member.to_string())
+                .bind(agency.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if of_agency.is_none() {
+                problems.push(
+                    format!("members.{i}"),
+                    "is not a user of the group's agency",
+                );
+                continue;
+            }
+            sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES (?, ?)")
+                .bind(group.to_string())
+                .bind(member.to_string())
+                .execute(&mut *tx)
+                .await?;
+            unique.push(*member);
+        }
+        problems.into_result(())?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::GroupUpdate)
+            .target("group", group)
+            .details(
+                json!({ "members": unique.iter().map(|u| u.to_string()).collect::<Vec<_>>() }),
+            );
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(Group {
+            id: group,
+            agency_id: agency,
+            name: col(&row, "name")?,
+            members: unique,
+        })
+    }
+
+    async fn groups(&self, by: &Actor) -> StoreResult<Vec<Group>> {
+        let agency = (by.scope != ScopeLevel::All).then(|| by.agency_id.to_string());
+        let found = sqlx::query(
+            "SELECT g.id, g.agency_id, g.name, m.user_id FROM groups g
+             LEFT JOIN group_members m ON m.group_id = g.id
+             WHERE (?1 IS NULL OR g.agency_id = ?1)
+             ORDER BY g.name, g.id, m.user_id",
+        )
+        .bind(agency)
+        .fetch_all(&mut *self.readers.get().await)
+        .await?;
+        let mut groups: Vec<Group> = Vec::new();
+        for row in &found {
+            let id = uuid_col(row, "id")?;
+            if groups.last().is_none_or(|g| g.id != id) {
+                groups.push(Group {
+                    id,
+                    agency_id: AgencyId(uuid_col(row, "agency_id")?),
+                    name: col(row, "name")?,
+                    members: Vec::new(),
+                });
+            }
+            let member: Option<String> = col(row, "user_id")?;
+            if let (Some(m), Some(g)) = (member, groups.last_mut()) {
+                g.members.push(UserId(rows::parse_uuid(&m, "user_id")?));
+            }
+        }
+        Ok(groups)
+    }
+
+    async fn login_failed(&self, user: UserId) -> StoreResult<LoginFailure> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?
+             RETURNING failed_logins, agency_id",
+        )
+        .bind(user.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let failures = u32::try_from(col::<_, i64>(&row, "failed_logins")?).unwrap_or(u32::MAX);
+        let locked_until = throttle::lock_after(failures).map(|d| now + d);
+        if let Some(until) = locked_until {
+            sqlx::query("UPDATE users SET locked_until = ? WHERE id = ?")
+                .bind(ts(until))
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if throttle::alerts_at(failures) {
+            let agency = AgencyId(uuid_col(&row, "agency_id")?);
+            let alert = door::account_alert("login_failures", agency, user, failures, now);
+            insert_alert(&mut tx, &alert).await?;
+        }
+        let event = AuditEvent::new(None, AuditAction::LoginFailure)
+            .target("user", user)
+            .details(json!({ "failures": failures, "locked": locked_until.is_some() }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(LoginFailure {
+            failures,
+            locked_until,
+        })
+    }
+
+    async fn login_succeeded(&self, user: UserId) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ? AND failed_logins > 0")
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, new: NewSession) -> StoreResult<()> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO sessions (token_digest, user_id, created_at, last_seen_at, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_digest, user_id, created_at, last_seen_at, expires_at, mfa, csrf_token)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(token_digest)
-        .bind(user.to_string())
+        .bind(&new.token_digest)
+        .bind(new.user_id.to_string())
         .bind(ts(now))
         .bind(ts(now))
-        .bind(ts(expires_at))
+        .bind(ts(new.expires_at))
+        .bind(new.mfa.as_str())
+        .bind(&new.csrf_token)
         .execute(&mut *tx)
         .await
         .map_err(|e| rows::map_write_error(e, "session", ("user_id", "is not a user")))?;
@@ -509,14 +1038,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn session_user(
+    async fn session(
         &self,
         token_digest: &str,
         idle_timeout: Duration,
-    ) -> StoreResult<Option<User>> {
+    ) -> StoreResult<Option<SessionInfo>> {
         let now = self.now();
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
+            "SELECT {USER_COLUMNS}, s.last_seen_at, s.mfa, s.csrf_token
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN roles r ON r.name = u.role
              WHERE s.token_digest = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.active = 1"
         );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -539,7 +1069,21 @@ impl Store for SqliteStore {
                 .await?;
             tx.commit().await?;
         }
-        Ok(Some(user))
+        Ok(Some(SessionInfo {
+            user,
+            mfa: MfaState::parse(&col::<_, String>(&row, "mfa")?).map_err(StoreError::Corrupt)?,
+            csrf_token: col(&row, "csrf_token")?,
+        }))
+    }
+
+    async fn complete_session(&self, token_digest: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE sessions SET mfa = 'complete' WHERE token_digest = ?")
+            .bind(token_digest)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn delete_session(&self, token_digest: &str) -> StoreResult<()> {
@@ -552,19 +1096,129 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn create_token(&self, by: Option<UserId>, new: NewToken) -> StoreResult<TokenInfo> {
+    async fn end_sessions(&self, user: UserId) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn totp(&self, user: UserId) -> StoreResult<Option<TotpState>> {
+        let row = sqlx::query("SELECT totp_secret, totp_last_step FROM users WHERE id = ?")
+            .bind(user.to_string())
+            .fetch_optional(&mut *self.readers.get().await)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let Some(sealed) = col::<_, Option<String>>(&row, "totp_secret")? else {
+            return Ok(None);
+        };
+        let secret = self.sealer.open_text(&sealed, &door::totp_aad(user))?;
+        let last_step: Option<i64> = col(&row, "totp_last_step")?;
+        Ok(Some(TotpState {
+            secret,
+            last_step: last_step.and_then(|s| u64::try_from(s).ok()),
+        }))
+    }
+
+    async fn set_totp(
+        &self,
+        user: UserId,
+        secret: &str,
+        recovery_digests: &[String],
+    ) -> StoreResult<()> {
         let now = self.now();
+        let sealed = self.sealer.seal_text(secret, &door::totp_aad(user))?;
+        let mut tx = self.begin_write().await?;
+        let updated =
+            sqlx::query("UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE id = ?")
+                .bind(sealed)
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+        for digest in recovery_digests {
+            sqlx::query("INSERT INTO recovery_codes (user_id, digest) VALUES (?, ?)")
+                .bind(user.to_string())
+                .bind(digest)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let event = AuditEvent::new(Some(user), AuditAction::MfaEnrol)
+            .target("user", user)
+            .details(json!({ "recovery_codes": recovery_digests.len() }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn accept_totp_step(&self, user: UserId, step: u64) -> StoreResult<bool> {
+        let step = i64::try_from(step).map_err(|_| StoreError::Corrupt("time step".into()))?;
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE users SET totp_last_step = ?1
+             WHERE id = ?2 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?1)",
+        )
+        .bind(step)
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn use_recovery_code(&self, user: UserId, digest: &str) -> StoreResult<bool> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND digest = ? AND used_at IS NULL",
+        )
+        .bind(ts(now))
+        .bind(user.to_string())
+        .bind(digest)
+        .execute(&mut *tx)
+        .await?;
+        let used = updated.rows_affected() == 1;
+        if used {
+            let event =
+                AuditEvent::new(Some(user), AuditAction::RecoveryCodeUsed).target("user", user);
+            record_change(&mut tx, None, &event, now).await?;
+        }
+        tx.commit().await?;
+        Ok(used)
+    }
+
+    async fn create_token(&self, by: Option<&Actor>, new: NewToken) -> StoreResult<TokenInfo> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let owner = user_by_id(&mut tx, new.user_id)
+            .await?
+            .ok_or_else(|| StoreError::from(Problems::single("user_id", "is not a user")))?;
+        // Someone else's token is user management; one's own is not.
+        if by.is_some_and(|a| a.user_id != owner.id) {
+            door::check_admin(by, Permission::UserManage, owner.agency_id)?;
+        }
+        door::check_token_permissions(&owner, new.permissions)?;
         let info = TokenInfo {
             id: uuid::Uuid::new_v4(),
             user_id: new.user_id,
             name: new.name,
             created_at: now,
             expires_at: new.expires_at,
+            permissions: new.permissions,
+            revoked_at: None,
         };
-        let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO api_tokens (id, token_digest, user_id, name, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO api_tokens (id, token_digest, user_id, name, created_at, expires_at, permissions)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(info.id.to_string())
         .bind(&new.token_digest)
@@ -572,31 +1226,185 @@ impl Store for SqliteStore {
         .bind(&info.name)
         .bind(ts(now))
         .bind(info.expires_at.map(ts))
+        .bind(rows::permissions_json(info.permissions))
         .execute(&mut *tx)
         .await
         .map_err(|e| rows::map_write_error(e, "token", ("user_id", "is not a user")))?;
-        let event = AuditEvent::new(by, AuditAction::TokenCreate)
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::TokenCreate)
             .target("token", info.id)
-            .details(json!({ "user_id": info.user_id.to_string() }));
+            .details(json!({
+                "user_id": info.user_id.to_string(),
+                "permissions": info.permissions.map(|p| p.names()),
+            }));
         record_change(&mut tx, None, &event, now).await?;
         tx.commit().await?;
         Ok(info)
     }
 
-    async fn token_user(&self, token_digest: &str) -> StoreResult<Option<User>> {
+    async fn token_user(
+        &self,
+        token_digest: &str,
+    ) -> StoreResult<Option<(User, Option<PermissionSet>)>> {
         let now = self.now();
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+            "SELECT {USER_COLUMNS}, t.permissions AS token_permissions
+             FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN roles r ON r.name = u.role
              WHERE t.token_digest = ? AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active = 1"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(token_digest)
             .bind(ts(now))
             .fetch_optional(&mut *self.readers.get().await)
             .await?
-            .map(|row| user_from_row(&row))
-            .transpose()
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            user_from_row(&row)?,
+            rows::permissions_from_json(col(&row, "token_permissions")?)?,
+        )))
+    }
+
+    async fn tokens(
+        &self,
+        by: Option<&Actor>,
+        user: Option<UserId>,
+    ) -> StoreResult<Vec<TokenInfo>> {
+        let (agency, only_user) = match by {
+            None => (None, user),
+            Some(actor) if user == Some(actor.user_id) => (None, user),
+            Some(actor) => {
+                door::check_admin(by, Permission::UserManage, actor.agency_id)?;
+                (
+                    (actor.scope != ScopeLevel::All).then_some(actor.agency_id),
+                    user,
+                )
+            }
+        };
+        sqlx::query(
+            "SELECT t.* FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE (?1 IS NULL OR u.agency_id = ?1) AND (?2 IS NULL OR t.user_id = ?2)
+             ORDER BY t.created_at",
+        )
+        .bind(agency.map(|a| a.to_string()))
+        .bind(only_user.map(|u| u.to_string()))
+        .fetch_all(&mut *self.readers.get().await)
+        .await?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
+    async fn revoke_token(&self, by: Option<&Actor>, id: uuid::Uuid) -> StoreResult<()> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT t.user_id, u.agency_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let owner = UserId(uuid_col(&row, "user_id")?);
+        if by.is_some_and(|a| a.user_id != owner) {
+            door::check_admin(
+                by,
+                Permission::UserManage,
+                AgencyId(uuid_col(&row, "agency_id")?),
+            )
+            .map_err(|_| StoreError::NotFound)?;
+        }
+        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(ts(now))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new(by.map(|a| a.user_id), AuditAction::TokenRevoke)
+            .target("token", id)
+            .details(json!({ "user_id": owner.to_string() }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn break_glass(
+        &self,
+        actor: &Actor,
+        record: RecordKind,
+        id: uuid::Uuid,
+        reason: &str,
+        duration: Duration,
+    ) -> StoreResult<AccessGrant> {
+        authorize(actor, Permission::BreakGlass)?;
+        let reason = door::break_glass_reason(reason)?;
+        let table = door::table_of(record);
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let sql = format!("SELECT agency_id FROM {} WHERE id = ?", table.name());
+        let agency = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let grant = AccessGrant {
+            id: uuid::Uuid::new_v4(),
+            user_id: actor.user_id,
+            record_type: table.record_type().to_string(),
+            record_id: id,
+            granted_at: now,
+            expires_at: now + duration,
+        };
+        sqlx::query(
+            "INSERT INTO access_grants (id, user_id, record_type, record_id, reason, granted_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(grant.id.to_string())
+        .bind(actor.user_id.to_string())
+        .bind(&grant.record_type)
+        .bind(id.to_string())
+        .bind(self.sealer.seal_text(&reason, &door::grant_aad(grant.id))?)
+        .bind(ts(now))
+        .bind(ts(grant.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        let agency = AgencyId(uuid_col(&agency, "agency_id")?);
+        let alert = door::record_alert("break_glass", agency, &grant, actor, now);
+        insert_alert(&mut tx, &alert).await?;
+        let event = AuditEvent::new(Some(actor.user_id), AuditAction::BreakGlass)
+            .target(table.record_type(), id)
+            .details(json!({
+                "grant": grant.id.to_string(),
+                "expires_at": ts(grant.expires_at),
+            }));
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(grant)
+    }
+
+    async fn alerts(&self, actor: &Actor) -> StoreResult<Vec<Alert>> {
+        let cases = scope::clause(Params::Sqlite, Table::Cases, actor.scope, 1);
+        let requests = scope::clause(Params::Sqlite, Table::TracingRequests, actor.scope, 1);
+        let sql = format!(
+            "SELECT * FROM alerts
+             WHERE resolved_at IS NULL AND (
+                (record_type = 'case' AND record_id IN (SELECT id FROM cases WHERE {cases}))
+             OR (record_type = 'tracing_request' AND record_id IN (SELECT id FROM tracing_requests WHERE {requests}))
+             OR (record_type IS NULL AND ?4 AND (?5 OR agency_id = ?1)))
+               AND (kind <> 'break_glass' OR ?6)
+             ORDER BY raised_at DESC, id
+             LIMIT 500"
+        );
+        let manages = actor.permissions.contains(Permission::UserManage);
+        bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .bind(manages)
+            .bind(actor.scope == ScopeLevel::All)
+            .bind(actor.permissions.contains(Permission::CaseApprove))
+            .fetch_all(&mut *self.readers.get().await)
+            .await?
+            .iter()
+            .map(alert_from_row)
+            .collect()
     }
 
     async fn create_case(&self, actor: &Actor, doc: CaseDoc) -> StoreResult<CaseRecord> {
@@ -624,12 +1432,17 @@ impl Store for SqliteStore {
         .bind(write.index.registration_date.to_string())
         .bind(ts(r.created_at))
         .bind(ts(r.updated_at))
-        .bind(rows::body(door::CASE, r.id, &r.doc)?)
+        .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
         .execute(&mut *tx)
         .await?;
         record_change(
             &mut tx,
-            Some((door::CASE, r.id.to_string(), &write.history)),
+            Some((
+                RecordKind::Case,
+                r.id.to_string(),
+                &write.history,
+                &self.sealer,
+            )),
             &write.audit,
             now,
         )
@@ -647,7 +1460,11 @@ impl Store for SqliteStore {
     ) -> StoreResult<CaseRecord> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
-        let current = load_case(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now)
+            .await?
+            .map(|row| case_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
         let Some(write) = door::prepare_update(actor, &current, expected_version, patch, now)?
         else {
             tx.rollback().await?;
@@ -670,21 +1487,25 @@ impl Store for SqliteStore {
         .bind(&write.index.location_pcode)
         .bind(write.index.registration_date.to_string())
         .bind(ts(r.updated_at))
-        .bind(rows::body(door::CASE, r.id, &r.doc)?)
+        .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
         .bind(r.id.to_string())
         .bind(expected_version)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             // Cannot happen under BEGIN IMMEDIATE, but the guard costs nothing.
-            let current = load_case(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
             return Err(StoreError::Conflict {
                 current: current.version,
             });
         }
         record_change(
             &mut tx,
-            Some((door::CASE, r.id.to_string(), &write.history)),
+            Some((
+                RecordKind::Case,
+                r.id.to_string(),
+                &write.history,
+                &self.sealer,
+            )),
             &write.audit,
             now,
         )
@@ -693,63 +1514,67 @@ impl Store for SqliteStore {
         Ok(write.record)
     }
 
-    async fn get_case(&self, scope: Scope, id: CaseId) -> StoreResult<Option<CaseRecord>> {
-        sqlx::query("SELECT * FROM cases WHERE id = ? AND agency_id = ?")
-            .bind(id.to_string())
-            .bind(scope_agency(scope))
-            .fetch_optional(&mut *self.readers.get().await)
+    async fn get_case(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseRecord>> {
+        authorize(actor, Permission::CaseRead)?;
+        self.read_one(actor, Table::Cases, id.0, AuditAction::CaseView)
             .await?
-            .map(|row| case_from_row(&row))
+            .map(|row| case_from_row(&row, &self.sealer))
             .transpose()
     }
 
     async fn list_cases(
         &self,
-        scope: Scope,
+        actor: &Actor,
         filter: &CaseFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<CaseRecord>> {
+        authorize(actor, Permission::CaseRead)?;
         let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
         let limit = rows::page_limit(page);
         let prefix = rows::location_prefix(filter.location_prefix.as_deref());
-        let found = sqlx::query(
+        let sql = format!(
             "SELECT * FROM cases
-             WHERE agency_id = ?1
-               AND (?2 IS NULL OR agency_id = ?2)
-               AND (?3 IS NULL OR status = ?3)
-               AND (?4 IS NULL OR risk_level = ?4)
-               AND (?5 IS NULL OR separation_status = ?5)
-               AND (?6 IS NULL OR substr(location_pcode, 1, length(?6)) = ?6)
-               AND (?7 IS NULL OR seq < ?7)
+             WHERE {}
+               AND (?4 IS NULL OR agency_id = ?4)
+               AND (?5 IS NULL OR status = ?5)
+               AND (?6 IS NULL OR risk_level = ?6)
+               AND (?7 IS NULL OR separation_status = ?7)
+               AND (?8 IS NULL OR substr(location_pcode, 1, length(?8)) = ?8)
+               AND (?9 IS NULL OR seq < ?9)
              ORDER BY seq DESC
-             LIMIT ?8",
-        )
-        .bind(scope_agency(scope))
-        .bind(filter.agency_id.map(|a| a.to_string()))
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(filter.risk_level.map(|r| r.as_str()))
-        .bind(filter.separation_status.map(|s| s.as_str()))
-        .bind(prefix)
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(&mut *self.readers.get().await)
+             LIMIT ?10",
+            scope::clause(Params::Sqlite, Table::Cases, actor.scope, 1)
+        );
+        let found = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .bind(filter.agency_id.map(|a| a.to_string()))
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.risk_level.map(|r| r.as_str()))
+            .bind(filter.separation_status.map(|s| s.as_str()))
+            .bind(prefix)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(&mut *self.readers.get().await)
+            .await?;
+        let page = rows::into_page(&found, limit, |row| case_from_row(row, &self.sealer))?;
+        let ids: Vec<String> = page.items.iter().map(|c| c.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::CaseList,
+            door::CASE,
+            &ids,
+        ))
         .await?;
-        rows::into_page(&found, limit, case_from_row)
+        Ok(page)
     }
 
     async fn case_history(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-        history_in_scope(
-            &mut *self.readers.get().await,
-            "cases",
-            door::CASE,
-            scope,
-            id.to_string(),
-        )
-        .await
+        authorize(actor, Permission::CaseRead)?;
+        self.history(actor, Table::Cases, id.0, AuditAction::CaseHistoryView)
+            .await
     }
 
     async fn create_tracing_request(
@@ -775,12 +1600,17 @@ impl Store for SqliteStore {
         .bind(write.index.date_of_inquiry.to_string())
         .bind(ts(r.created_at))
         .bind(ts(r.updated_at))
-        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .bind(rows::body(RecordKind::TracingRequest, r.id, &r.doc, &self.sealer)?)
         .execute(&mut *tx)
         .await?;
         record_change(
             &mut tx,
-            Some((door::TRACING_REQUEST, r.id.to_string(), &write.history)),
+            Some((
+                RecordKind::TracingRequest,
+                r.id.to_string(),
+                &write.history,
+                &self.sealer,
+            )),
             &write.audit,
             now,
         )
@@ -798,8 +1628,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<TracingRequestRecord> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
-        let current = load_tracing_request(&mut tx, id)
+        let current = scoped_row(&mut tx, Table::TracingRequests, actor, id.0, now)
             .await?
+            .map(|row| tracing_request_from_row(&row, &self.sealer))
+            .transpose()?
             .ok_or(StoreError::NotFound)?;
         let Some(write) =
             door::prepare_tracing_update(actor, &current, expected_version, patch, now)?
@@ -818,23 +1650,30 @@ impl Store for SqliteStore {
         .bind(&write.index.separation_pcode)
         .bind(write.index.date_of_inquiry.to_string())
         .bind(ts(r.updated_at))
-        .bind(rows::body(door::TRACING_REQUEST, r.id, &r.doc)?)
+        .bind(rows::body(
+            RecordKind::TracingRequest,
+            r.id,
+            &r.doc,
+            &self.sealer,
+        )?)
         .bind(r.id.to_string())
         .bind(expected_version)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             // Cannot happen under BEGIN IMMEDIATE, but the guard costs nothing.
-            let current = load_tracing_request(&mut tx, id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
             return Err(StoreError::Conflict {
                 current: current.version,
             });
         }
         record_change(
             &mut tx,
-            Some((door::TRACING_REQUEST, r.id.to_string(), &write.history)),
+            Some((
+                RecordKind::TracingRequest,
+                r.id.to_string(),
+                &write.history,
+                &self.sealer,
+            )),
             &write.audit,
             now,
         )
@@ -845,61 +1684,202 @@ impl Store for SqliteStore {
 
     async fn get_tracing_request(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: TracingRequestId,
     ) -> StoreResult<Option<TracingRequestRecord>> {
-        sqlx::query("SELECT * FROM tracing_requests WHERE id = ? AND agency_id = ?")
-            .bind(id.to_string())
-            .bind(scope_agency(scope))
-            .fetch_optional(&mut *self.readers.get().await)
-            .await?
-            .map(|row| tracing_request_from_row(&row))
-            .transpose()
+        authorize(actor, Permission::TracingRead)?;
+        self.read_one(
+            actor,
+            Table::TracingRequests,
+            id.0,
+            AuditAction::TracingRequestView,
+        )
+        .await?
+        .map(|row| tracing_request_from_row(&row, &self.sealer))
+        .transpose()
     }
 
     async fn list_tracing_requests(
         &self,
-        scope: Scope,
+        actor: &Actor,
         filter: &TracingRequestFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<TracingRequestRecord>> {
+        authorize(actor, Permission::TracingRead)?;
         let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
         let limit = rows::page_limit(page);
         let prefix = rows::location_prefix(filter.location_prefix.as_deref());
-        let found = sqlx::query(
+        let sql = format!(
             "SELECT * FROM tracing_requests
-             WHERE agency_id = ?1
-               AND (?2 IS NULL OR agency_id = ?2)
-               AND (?3 IS NULL OR status = ?3)
-               AND (?4 IS NULL OR substr(separation_pcode, 1, length(?4)) = ?4)
-               AND (?5 IS NULL OR seq < ?5)
+             WHERE {}
+               AND (?4 IS NULL OR agency_id = ?4)
+               AND (?5 IS NULL OR status = ?5)
+               AND (?6 IS NULL OR substr(separation_pcode, 1, length(?6)) = ?6)
+               AND (?7 IS NULL OR seq < ?7)
              ORDER BY seq DESC
-             LIMIT ?6",
-        )
-        .bind(scope_agency(scope))
-        .bind(filter.agency_id.map(|a| a.to_string()))
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(prefix)
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(&mut *self.readers.get().await)
+             LIMIT ?8",
+            scope::clause(Params::Sqlite, Table::TracingRequests, actor.scope, 1)
+        );
+        let found = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .bind(filter.agency_id.map(|a| a.to_string()))
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(prefix)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(&mut *self.readers.get().await)
+            .await?;
+        let page = rows::into_page(&found, limit, |row| {
+            tracing_request_from_row(row, &self.sealer)
+        })?;
+        let ids: Vec<String> = page.items.iter().map(|r| r.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::TracingRequestList,
+            door::TRACING_REQUEST,
+            &ids,
+        ))
         .await?;
-        rows::into_page(&found, limit, tracing_request_from_row)
+        Ok(page)
     }
 
     async fn tracing_request_history(
         &self,
-        scope: Scope,
+        actor: &Actor,
         id: TracingRequestId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>> {
-        history_in_scope(
-            &mut *self.readers.get().await,
-            "tracing_requests",
-            door::TRACING_REQUEST,
-            scope,
-            id.to_string(),
+        authorize(actor, Permission::TracingRead)?;
+        self.history(
+            actor,
+            Table::TracingRequests,
+            id.0,
+            AuditAction::TracingRequestHistoryView,
         )
         .await
+    }
+
+    async fn reseal_all(&self) -> StoreResult<Resealed> {
+        let mut done = Resealed::default();
+        for table in [Table::Cases, Table::TracingRequests] {
+            let kind = door::kind_of(table);
+            let mut after = 0_i64;
+            loop {
+                let mut tx = self.begin_write().await?;
+                let sql = format!(
+                    "SELECT seq, id, body FROM {} WHERE seq > ? ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    table.name()
+                );
+                let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(after)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let Some(last) = found.last() else { break };
+                after = col(last, "seq")?;
+                for row in &found {
+                    let id: String = col(row, "id")?;
+                    let body = rows::reseal_body(
+                        kind,
+                        &id,
+                        &col::<_, String>(row, "body")?,
+                        &self.sealer,
+                    )?;
+                    let sql = format!("UPDATE {} SET body = ? WHERE id = ?", table.name());
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(body)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    done.records += 1;
+                }
+                tx.commit().await?;
+            }
+        }
+        let mut after = (String::new(), String::new(), 0_i64);
+        loop {
+            let mut tx = self.begin_write().await?;
+            let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT record_type, record_id, version, changes FROM record_history
+                 WHERE (record_type, record_id, version) > (?, ?, ?)
+                 ORDER BY record_type, record_id, version LIMIT {RESEAL_BATCH}"
+            )))
+            .bind(&after.0)
+            .bind(&after.1)
+            .bind(after.2)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = found.last() else { break };
+            after = (
+                col(last, "record_type")?,
+                col(last, "record_id")?,
+                col(last, "version")?,
+            );
+            for row in &found {
+                let (kind_name, id, version): (String, String, i64) = (
+                    col(row, "record_type")?,
+                    col(row, "record_id")?,
+                    col(row, "version")?,
+                );
+                let kind = rows::record_kind(&kind_name)?;
+                let place = HistoryPlace {
+                    kind,
+                    id: &id,
+                    version,
+                };
+                let changes = rows::changes_from_json(
+                    &col::<_, String>(row, "changes")?,
+                    place,
+                    &self.sealer,
+                )?;
+                sqlx::query(
+                    "UPDATE record_history SET changes = ? WHERE record_type = ? AND record_id = ? AND version = ?",
+                )
+                .bind(rows::changes_to_json(&changes, place, &self.sealer)?)
+                .bind(&kind_name)
+                .bind(&id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+                done.history_entries += 1;
+            }
+            tx.commit().await?;
+        }
+        let mut tx = self.begin_write().await?;
+        let secrets =
+            sqlx::query("SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        for row in &secrets {
+            let user = UserId(uuid_col(row, "id")?);
+            let aad = door::totp_aad(user);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "totp_secret")?, &aad)?;
+            sqlx::query("UPDATE users SET totp_secret = ? WHERE id = ?")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
+        let reasons = sqlx::query("SELECT id, reason FROM access_grants")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &reasons {
+            let grant = uuid_col(row, "id")?;
+            let aad = door::grant_aad(grant);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "reason")?, &aad)?;
+            sqlx::query("UPDATE access_grants SET reason = ? WHERE id = ?")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(grant.to_string())
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
+        let event = door::reseal_event(&done);
+        record_change(&mut tx, None, &event, self.now()).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {

@@ -1,10 +1,11 @@
 //! What the store takes and gives back.
 
+use haven_domain::access::PermissionSet;
 use haven_domain::case::{CaseDoc, CaseStatus, RiskLevel, SeparationStatus};
 use haven_domain::history::FieldChange;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::tracing_request::{RequestStatus, TracingRequestDoc};
-use haven_domain::user::{Role, User};
+use haven_domain::user::User;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +21,8 @@ pub struct NewUser {
     pub email: String,
     pub display_name: String,
     pub agency_id: AgencyId,
-    pub role: Role,
+    /// The name of a role.
+    pub role: String,
     /// An argon2id PHC string; `None` for an account that cannot log in with a password yet.
     pub password_hash: Option<String>,
 }
@@ -29,6 +31,108 @@ pub struct NewUser {
 pub struct UserCredentials {
     pub user: User,
     pub password_hash: Option<String>,
+    /// Logins are refused until then (too many failures).
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+/// What one more failed login did to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFailure {
+    /// Failures since the last success.
+    pub failures: u32,
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+/// How far a session has got through the second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaState {
+    /// Password and (when needed) second factor given.
+    Complete,
+    /// Password given; the user's TOTP code is awaited.
+    Pending,
+    /// Password given; the user's role needs a second factor they have not set up yet.
+    Enrol,
+}
+
+impl MfaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Pending => "pending",
+            Self::Enrol => "enrol",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "complete" => Ok(Self::Complete),
+            "pending" => Ok(Self::Pending),
+            "enrol" => Ok(Self::Enrol),
+            other => Err(format!("'{other}' is not a session state")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub user_id: UserId,
+    /// SHA-256 of the cookie value; the value itself is never stored.
+    pub token_digest: String,
+    /// The synchronizer token state-changing requests must echo.
+    pub csrf_token: String,
+    pub expires_at: OffsetDateTime,
+    pub mfa: MfaState,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user: User,
+    pub mfa: MfaState,
+    pub csrf_token: String,
+}
+
+/// A user's second factor as stored.
+#[derive(Debug, Clone)]
+pub struct TotpState {
+    /// The base32 secret.
+    pub secret: String,
+    /// The last time step accepted.
+    pub last_step: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: uuid::Uuid,
+    pub agency_id: AgencyId,
+    pub name: String,
+    pub members: Vec<UserId>,
+}
+
+/// Access to one record outside the holder's scope, opened by break-the-glass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub id: uuid::Uuid,
+    pub user_id: UserId,
+    pub record_type: String,
+    pub record_id: uuid::Uuid,
+    pub granted_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Something a person must look at: a child in detention, a record opened by break-the-glass, an
+/// account under attack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub id: uuid::Uuid,
+    /// `detention`, `break_glass`, `login_failures`, …
+    pub kind: String,
+    pub agency_id: AgencyId,
+    pub record_type: Option<String>,
+    pub record_id: Option<uuid::Uuid>,
+    pub subject_user: Option<UserId>,
+    /// Ids and counts only, never personal data.
+    pub details: serde_json::Value,
+    pub raised_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +142,8 @@ pub struct NewToken {
     /// SHA-256 of the token; the token itself is never stored.
     pub token_digest: String,
     pub expires_at: Option<OffsetDateTime>,
+    /// What the token is limited to (within its user's role); `None`: the whole role.
+    pub permissions: Option<PermissionSet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +153,8 @@ pub struct TokenInfo {
     pub name: String,
     pub created_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
+    pub permissions: Option<PermissionSet>,
+    pub revoked_at: Option<OffsetDateTime>,
 }
 
 /// A case as stored: the document and the record's own facts.
@@ -147,4 +255,12 @@ pub struct AuditRow {
 pub struct AuditHead {
     pub seq: i64,
     pub hash: String,
+}
+
+/// What `Store::reseal_all` rewrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resealed {
+    pub records: u64,
+    pub history_entries: u64,
+    pub secrets: u64,
 }

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use haven_crypto::field::Keyring;
 use haven_crypto::{Secret, hash_password, new_token, token_digest};
 use haven_domain::clock::Clock;
-use haven_domain::user::{Role, User};
+use haven_domain::user::User;
 use haven_store::clock::SystemClock;
-use haven_store::{Agency, NewToken, NewUser, Store};
+use haven_store::{Agency, NewToken, NewUser, Sealer, Store};
 use haven_web::{AppState, WebConfig};
 
 /// The password every fixture user has.
@@ -30,7 +31,7 @@ impl TestApp {
 
     pub async fn sqlite_with(clock: Arc<dyn Clock>, config: WebConfig) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = haven_store::open(&haven_store::sqlite_url(dir.path()), clock)
+        let store = haven_store::open(&haven_store::sqlite_url(dir.path()), clock, sealer())
             .await
             .expect("open SQLite store");
         let mut app = Self::serve(store, config).await;
@@ -43,7 +44,7 @@ impl TestApp {
     /// missing server is a failure, never a silent skip.
     pub async fn postgres() -> Option<Self> {
         let url = fresh_postgres_database().await?;
-        let store = haven_store::open(&url, Arc::new(SystemClock))
+        let store = haven_store::open(&url, Arc::new(SystemClock), sealer())
             .await
             .expect("open PostgreSQL store");
         Some(Self::serve(store, WebConfig::default()).await)
@@ -57,7 +58,12 @@ impl TestApp {
         let addr = listener.local_addr().expect("local address");
         let app = haven_web::router(AppState::new(store.clone(), config));
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("server runs");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .expect("server runs");
         });
         Self {
             base: format!("http://{addr}"),
@@ -67,12 +73,17 @@ impl TestApp {
         }
     }
 
+    /// The data directory of an embedded database (`None` on PostgreSQL).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(|d| d.path())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// A new agency with one user of `role`, whose password is [`PASSWORD`].
-    pub async fn agency_with_user(&self, code: &str, email: &str, role: Role) -> (Agency, User) {
+    pub async fn agency_with_user(&self, code: &str, email: &str, role: &str) -> (Agency, User) {
         let agency = self
             .store
             .create_agency(None, code, &format!("Agency {code}"))
@@ -82,7 +93,7 @@ impl TestApp {
         (agency, user)
     }
 
-    pub async fn user(&self, agency: &Agency, email: &str, role: Role) -> User {
+    pub async fn user(&self, agency: &Agency, email: &str, role: &str) -> User {
         let hash = hash_password(&Secret::new(PASSWORD)).expect("hash");
         self.store
             .create_user(
@@ -91,7 +102,7 @@ impl TestApp {
                     email: email.into(),
                     display_name: email.into(),
                     agency_id: agency.id,
-                    role,
+                    role: role.into(),
                     password_hash: Some(hash),
                 },
             )
@@ -110,12 +121,18 @@ impl TestApp {
                     name: "test".into(),
                     token_digest: token_digest(token.expose()),
                     expires_at: None,
+                    permissions: None,
                 },
             )
             .await
             .expect("create token");
         token.expose().to_string()
     }
+}
+
+/// A sealer over a key that lives only as long as the process.
+pub fn sealer() -> Sealer {
+    Sealer::new(Arc::new(Keyring::ephemeral().expect("an in-memory key")))
 }
 
 /// The environment variable naming a PostgreSQL server for tests.

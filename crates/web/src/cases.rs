@@ -8,7 +8,8 @@ use haven_domain::case::{
     CaseDoc, CaseStatus, RiskLevel, SeparationStatus, age, doc_from_json, parse_pcode,
 };
 use haven_domain::ids::{AgencyId, CaseId, UserId};
-use haven_domain::policy::Scope;
+use haven_domain::sensitivity::RecordKind;
+use haven_domain::user::Actor;
 use haven_store::{CaseFilter, CaseRecord};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -20,7 +21,7 @@ use crate::extract::JsonBody;
 pub use crate::records::HistoryView;
 use crate::records::{
     field, if_match_version, list_error, parse_agency_id, parse_list_query, path_id,
-    record_response,
+    record_response, visible, visible_history,
 };
 
 /// A case as the API shows it: the record's own facts, then the document's fields.
@@ -63,15 +64,22 @@ impl CaseView {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseList {
-    pub items: Vec<CaseView>,
+    /// Cases as the caller may see them: fields of classes their role does not see are absent.
+    #[schema(value_type = Vec<CaseView>)]
+    pub items: Vec<serde_json::Value>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next: Option<String>,
 }
 
-fn case_response(state: &AppState, status: StatusCode, rec: CaseRecord) -> Response {
+fn case_response(
+    state: &AppState,
+    actor: &Actor,
+    status: StatusCode,
+    rec: CaseRecord,
+) -> Result<Response, ApiError> {
     let (version, location) = (rec.version, format!("/api/v1/cases/{}", rec.id));
     let view = CaseView::new(rec, state.store.clock().today());
-    record_response(status, version, &location, view)
+    record_response(status, RecordKind::Case, actor, version, &location, view)
 }
 
 fn case_id(raw: &str) -> Result<CaseId, ApiError> {
@@ -92,7 +100,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let doc = doc_from_json(body)?;
     let rec = state.store.create_case(&user.actor, doc).await?;
-    Ok(case_response(&state, StatusCode::CREATED, rec))
+    case_response(&state, &user.actor, StatusCode::CREATED, rec)
 }
 
 /// One case, if it is in the caller's scope.
@@ -108,10 +116,10 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let rec = state
         .store
-        .get_case(Scope::of(&user.actor), case_id(&id)?)
+        .get_case(&user.actor, case_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(case_response(&state, StatusCode::OK, rec))
+    case_response(&state, &user.actor, StatusCode::OK, rec)
 }
 
 /// Changes a case with a JSON merge patch (RFC 7396). `If-Match` must carry the ETag of the
@@ -136,7 +144,7 @@ pub async fn update(
         .store
         .update_case(&user.actor, id, expected, &patch)
         .await?;
-    Ok(case_response(&state, StatusCode::OK, rec))
+    case_response(&state, &user.actor, StatusCode::OK, rec)
 }
 
 /// Cases in the caller's scope, newest first.
@@ -174,7 +182,7 @@ pub async fn list(
     })?;
     let result = state
         .store
-        .list_cases(Scope::of(&user.actor), &filter, &page)
+        .list_cases(&user.actor, &filter, &page)
         .await
         .map_err(list_error)?;
     let today = state.store.clock().today();
@@ -182,8 +190,8 @@ pub async fn list(
         items: result
             .items
             .into_iter()
-            .map(|r| CaseView::new(r, today))
-            .collect(),
+            .map(|r| visible(RecordKind::Case, &user.actor, CaseView::new(r, today)))
+            .collect::<Result<_, _>>()?,
         next: result.next,
     }))
 }
@@ -201,8 +209,12 @@ pub async fn history(
 ) -> Result<Json<Vec<HistoryView>>, ApiError> {
     let entries = state
         .store
-        .case_history(Scope::of(&user.actor), case_id(&id)?)
+        .case_history(&user.actor, case_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(entries.into_iter().map(HistoryView::from).collect()))
+    Ok(Json(visible_history(
+        RecordKind::Case,
+        &user.actor,
+        entries,
+    )))
 }

@@ -40,7 +40,20 @@ pub enum ApiError {
         problem: String,
     },
     Conflict(String),
-    Forbidden,
+    /// What the caller lacks, in words fit to show them.
+    Forbidden(String),
+    /// Signed in with a password; the second factor (`pending`) or its setup (`enrol`) is due.
+    MfaRequired(&'static str),
+    /// A state-changing request on a session without the session's CSRF token.
+    CsrfFailed,
+    /// The second factor given is wrong or already used.
+    InvalidCode,
+    /// Too many failed logins: the account is locked for a while.
+    AccountLocked {
+        retry_after: i64,
+    },
+    /// Too many requests from one address.
+    RateLimited,
     Unavailable,
     Internal,
 }
@@ -130,10 +143,56 @@ impl ApiError {
                 format!("{what} is already taken"),
                 vec![],
             ),
-            Forbidden => (
+            Forbidden(why) => (
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "not permitted".into(),
+                format!("not permitted: {why}"),
+                vec![],
+            ),
+            MfaRequired(state) => (
+                StatusCode::UNAUTHORIZED,
+                if state == "enrol" {
+                    "mfa_enrolment_required"
+                } else {
+                    "mfa_required"
+                },
+                if state == "enrol" {
+                    "your role needs a second factor: set one up at /api/v1/auth/totp/setup".into()
+                } else {
+                    "give the code from your authenticator app at /api/v1/auth/totp".into()
+                },
+                vec![],
+            ),
+            CsrfFailed => (
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "send the session's CSRF token in the X-CSRF-Token header".into(),
+                vec![FieldError {
+                    path: "X-CSRF-Token".into(),
+                    problem: "is missing or does not match the session".into(),
+                }],
+            ),
+            InvalidCode => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_code",
+                "the code is wrong, expired or already used".into(),
+                vec![FieldError {
+                    path: "code".into(),
+                    problem: "is wrong, expired or already used".into(),
+                }],
+            ),
+            AccountLocked { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "account_locked",
+                format!(
+                    "too many failed sign-ins: this account is locked; try again in {retry_after} s"
+                ),
+                vec![],
+            ),
+            RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests from this address; slow down".into(),
                 vec![],
             ),
             Unavailable => (
@@ -155,6 +214,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthenticated = matches!(self, ApiError::Unauthenticated);
+        let retry_after = match self {
+            ApiError::AccountLocked { retry_after } => Some(retry_after.max(1)),
+            ApiError::RateLimited => Some(60),
+            _ => None,
+        };
         let (status, error, message, fields) = self.parts();
         let mut resp = (
             status,
@@ -171,6 +235,11 @@ impl IntoResponse for ApiError {
                 header::HeaderValue::from_static("Bearer realm=\"haven\""),
             );
         }
+        if let Some(secs) = retry_after
+            && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         resp
     }
 }
@@ -181,7 +250,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { current } => ApiError::PreconditionFailed { current },
             StoreError::Invalid(p) => ApiError::Validation(p),
-            StoreError::Denied => ApiError::Forbidden,
+            StoreError::Denied(why) => ApiError::Forbidden(why),
             StoreError::Duplicate(what) => ApiError::Conflict(what),
             other => {
                 tracing::error!(error = %other, "store error");

@@ -5,12 +5,15 @@
 //! errors back. Every route that touches a record requires a `CurrentUser`, so an unauthenticated
 //! request cannot reach one.
 
+pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod records;
+pub mod routes;
 pub mod tracing_requests;
 
 use std::sync::Arc;
@@ -19,7 +22,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{Html, IntoResponse};
-use axum::routing::{get, post};
+use axum::routing::get;
 use haven_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -36,6 +39,13 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// How long break-the-glass opens a record for.
+    pub break_glass_for: time::Duration,
+    /// Sign-in requests one address may make in a burst, then one per `login_refill`.
+    pub login_burst: u32,
+    pub login_refill: std::time::Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for WebConfig {
@@ -45,6 +55,10 @@ impl Default for WebConfig {
             session_absolute: time::Duration::hours(12),
             secure_cookies: false,
             body_limit: 256 * 1024,
+            break_glass_for: time::Duration::hours(1),
+            login_burst: 10,
+            login_refill: std::time::Duration::from_secs(6),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -66,27 +80,11 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    let api = Router::new()
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi::document))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/me", get(auth::me))
-        .route("/cases", get(cases::list).post(cases::create))
-        .route("/cases/{id}", get(cases::get).patch(cases::update))
-        .route("/cases/{id}/history", get(cases::history))
-        .route(
-            "/tracing-requests",
-            get(tracing_requests::list).post(tracing_requests::create),
-        )
-        .route(
-            "/tracing-requests/{id}",
-            get(tracing_requests::get).patch(tracing_requests::update),
-        )
-        .route(
-            "/tracing-requests/{id}/history",
-            get(tracing_requests::history),
-        )
+    let api = routes::table()
+        .into_iter()
+        .fold(Router::new(), |r, (route, handler)| {
+            r.route(route.path.trim_start_matches("/api/v1"), handler)
+        })
         .fallback(error::not_found)
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -9,8 +9,11 @@ use axum::response::{IntoResponse, Response};
 use haven_domain::Problems;
 use haven_domain::history::FieldChange;
 use haven_domain::ids::{AgencyId, UserId};
+use haven_domain::sensitivity::{self, RecordKind};
+use haven_domain::user::Actor;
 use haven_store::{HistoryEntry, PageRequest, StoreError};
 use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
@@ -21,13 +24,45 @@ pub fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
-/// `body` with the record's ETag; on creation also `Location: {location}`.
+/// A record as `actor` may see it: the fields of classes their role does not see are absent.
+/// Every response that carries a record goes through here.
+pub fn visible(kind: RecordKind, actor: &Actor, view: impl Serialize) -> Result<Value, ApiError> {
+    let mut value = serde_json::to_value(view).map_err(|e| {
+        tracing::error!(error = %e, "cannot serialise a record view");
+        ApiError::Internal
+    })?;
+    sensitivity::redact(kind, &mut value, actor.sees);
+    Ok(value)
+}
+
+/// A record's history as `actor` may see it: changes to fields holding anything they may not
+/// see are left out.
+pub fn visible_history(
+    kind: RecordKind,
+    actor: &Actor,
+    entries: Vec<HistoryEntry>,
+) -> Vec<HistoryView> {
+    entries
+        .into_iter()
+        .map(|mut h| {
+            h.changes
+                .retain(|c| sensitivity::top_field_visible(kind, &c.field, actor.sees));
+            HistoryView::from(h)
+        })
+        .collect()
+}
+
+/// The record `view` as `actor` may see it, with its ETag; on creation also
+/// `Location: {location}`.
 pub fn record_response(
     status: StatusCode,
+    kind: RecordKind,
+    actor: &Actor,
     version: i64,
     location: &str,
-    body: impl Serialize,
-) -> Response {
+    view: impl Serialize,
+) -> Result<Response, ApiError> {
+    let body = visible(kind, actor, view)?;
     let mut resp = (status, Json(body)).into_response();
     resp.headers_mut().insert(header::ETAG, etag(version));
     if status == StatusCode::CREATED
@@ -35,7 +70,7 @@ pub fn record_response(
     {
         resp.headers_mut().insert(header::LOCATION, l);
     }
-    resp
+    Ok(resp)
 }
 
 /// A record id from the path. A malformed id cannot name a record: the same answer as an unknown

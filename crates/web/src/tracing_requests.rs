@@ -7,8 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use haven_domain::case::parse_pcode;
 use haven_domain::ids::{AgencyId, TracingRequestId, UserId};
-use haven_domain::policy::Scope;
+use haven_domain::sensitivity::RecordKind;
 use haven_domain::tracing_request::{RequestStatus, TracingRequestDoc, doc_from_json};
+use haven_domain::user::Actor;
 use haven_store::{TracingRequestFilter, TracingRequestRecord};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -19,7 +20,7 @@ use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::records::{
     HistoryView, field, if_match_version, list_error, parse_agency_id, parse_list_query, path_id,
-    record_response,
+    record_response, visible, visible_history,
 };
 
 /// A tracing request as the API shows it: the record's own facts, then the document's fields.
@@ -59,14 +60,28 @@ impl From<TracingRequestRecord> for TracingRequestView {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TracingRequestList {
-    pub items: Vec<TracingRequestView>,
+    /// Requests as the caller may see them: fields of classes their role does not see are absent.
+    #[schema(value_type = Vec<TracingRequestView>)]
+    pub items: Vec<serde_json::Value>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next: Option<String>,
 }
 
-fn respond(status: StatusCode, rec: TracingRequestRecord) -> Response {
+fn respond(
+    actor: &Actor,
+    status: StatusCode,
+    rec: TracingRequestRecord,
+) -> Result<Response, ApiError> {
     let (version, location) = (rec.version, format!("/api/v1/tracing-requests/{}", rec.id));
-    record_response(status, version, &location, TracingRequestView::from(rec))
+    let view = TracingRequestView::from(rec);
+    record_response(
+        status,
+        RecordKind::TracingRequest,
+        actor,
+        version,
+        &location,
+        view,
+    )
 }
 
 fn request_id(raw: &str) -> Result<TracingRequestId, ApiError> {
@@ -88,7 +103,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let doc = doc_from_json(body)?;
     let rec = state.store.create_tracing_request(&user.actor, doc).await?;
-    Ok(respond(StatusCode::CREATED, rec))
+    respond(&user.actor, StatusCode::CREATED, rec)
 }
 
 /// One tracing request, if it is in the caller's scope.
@@ -104,10 +119,10 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let rec = state
         .store
-        .get_tracing_request(Scope::of(&user.actor), request_id(&id)?)
+        .get_tracing_request(&user.actor, request_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(respond(StatusCode::OK, rec))
+    respond(&user.actor, StatusCode::OK, rec)
 }
 
 /// Changes a tracing request with a JSON merge patch (RFC 7396). `If-Match` must carry the ETag
@@ -133,7 +148,7 @@ pub async fn update(
         .store
         .update_tracing_request(&user.actor, id, expected, &patch)
         .await?;
-    Ok(respond(StatusCode::OK, rec))
+    respond(&user.actor, StatusCode::OK, rec)
 }
 
 /// Tracing requests in the caller's scope, newest first.
@@ -165,15 +180,21 @@ pub async fn list(
     })?;
     let result = state
         .store
-        .list_tracing_requests(Scope::of(&user.actor), &filter, &page)
+        .list_tracing_requests(&user.actor, &filter, &page)
         .await
         .map_err(list_error)?;
     Ok(Json(TracingRequestList {
         items: result
             .items
             .into_iter()
-            .map(TracingRequestView::from)
-            .collect(),
+            .map(|r| {
+                visible(
+                    RecordKind::TracingRequest,
+                    &user.actor,
+                    TracingRequestView::from(r),
+                )
+            })
+            .collect::<Result<_, _>>()?,
         next: result.next,
     }))
 }
@@ -191,8 +212,12 @@ pub async fn history(
 ) -> Result<Json<Vec<HistoryView>>, ApiError> {
     let entries = state
         .store
-        .tracing_request_history(Scope::of(&user.actor), request_id(&id)?)
+        .tracing_request_history(&user.actor, request_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(entries.into_iter().map(HistoryView::from).collect()))
+    Ok(Json(visible_history(
+        RecordKind::TracingRequest,
+        &user.actor,
+        entries,
+    )))
 }

@@ -103,30 +103,47 @@ fn the_demo_caseload_is_the_same_every_time_and_loads_once() {
     let again = haven(&a, &["demo", "--cases", "60"]);
     assert!(stdout(&again).contains("already loaded"));
 
+    // Read back through the store with each directory's own keys: on disk every name is sealed
+    // under a random nonce, so the files themselves never compare equal.
     let names = |dir: &std::path::Path| {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let mut conn = SqliteConnection::connect_with(
-                &SqliteConnectOptions::from_str(&format!(
-                    "sqlite://{}",
-                    dir.join("haven.db").display()
-                ))
-                .unwrap(),
+            let keyring = haven_crypto::field::Keyring::load(&dir.join("keys")).unwrap();
+            let store = haven_store::open(
+                &haven_store::sqlite_url(dir),
+                std::sync::Arc::new(haven_store::clock::SystemClock),
+                haven_store::Sealer::new(std::sync::Arc::new(keyring)),
             )
             .await
             .unwrap();
-            let rows: Vec<(String,)> = sqlx::query_as("SELECT body FROM cases ORDER BY seq")
-                .fetch_all(&mut conn)
+            let admin = store
+                .users(None)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|u| u.role.name == "system_admin")
+                .unwrap();
+            let actor = haven_domain::user::Actor::from(&admin);
+            let page = store
+                .list_cases(
+                    &actor,
+                    &Default::default(),
+                    &haven_store::PageRequest::first(500),
+                )
                 .await
                 .unwrap();
-            rows.into_iter().map(|(b,)| b).collect::<Vec<_>>()
+            page.items
+                .into_iter()
+                .rev()
+                .map(|c| serde_json::to_value(c.doc).unwrap())
+                .collect::<Vec<_>>()
         })
     };
     let (docs_a, docs_b) = (names(&a), names(&b));
     assert_eq!(docs_a.len(), 60);
     // Caseworker ids differ between databases; everything about the children is the same.
-    let strip = |d: &String| {
-        let mut v: serde_json::Value = serde_json::from_str(d).unwrap();
+    let strip = |d: &serde_json::Value| {
+        let mut v = d.clone();
         v.as_object_mut().unwrap().remove("caseworker_id");
         v
     };
@@ -208,6 +225,15 @@ fn a_backup_restores_into_a_working_data_directory() {
     let restored = tmp.path().join("restored");
     std::fs::create_dir(&restored).unwrap();
     std::fs::copy(&file, restored.join("haven.db")).unwrap();
+    // Without its keys the backup is unreadable, and Haven says so instead of making new ones.
+    let keyless = haven(&restored, &["audit", "verify"]);
+    assert!(!keyless.status.success());
+    assert!(
+        stderr(&keyless).contains("keys are missing"),
+        "{}",
+        stderr(&keyless)
+    );
+    copy_dir(&dir.join("keys"), &restored.join("keys"));
     let verify = haven(&restored, &["audit", "verify"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
     let token = haven(
@@ -341,4 +367,17 @@ fn user_create_names_bad_input_and_adds_nobody() {
             .status
             .success()
     );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
 }

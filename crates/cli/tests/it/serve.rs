@@ -70,8 +70,51 @@ async fn the_first_start_creates_an_admin_who_can_sign_in_and_register_a_child()
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
+    // The administrator reaches every agency, so a second factor must be set up first.
+    let session: serde_json::Value = login.json().await.unwrap();
+    assert_eq!(session["mfa"], "enrol");
+    let csrf = session["csrf_token"].as_str().unwrap().to_string();
+    let blocked = client
+        .get(format!("{base}/api/v1/cases"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 401);
+    let setup: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/totp/setup"))
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().unwrap();
+    // The server reads the real clock; so must the "authenticator app".
+    #[allow(clippy::disallowed_methods)]
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = haven_crypto::totp::code(
+        &haven_crypto::totp::TotpSecret::from_base32(secret).unwrap(),
+        now,
+    )
+    .unwrap();
+    let enrolled = client
+        .post(format!("{base}/api/v1/auth/totp/confirm"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({"secret": secret, "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status(), 200);
+    let enrolled: serde_json::Value = enrolled.json().await.unwrap();
+    assert_eq!(enrolled["recovery_codes"].as_array().unwrap().len(), 10);
+
     let created = client
         .post(format!("{base}/api/v1/cases"))
+        .header("X-CSRF-Token", &csrf)
         .json(&json!({"given_name":"Amal","family_name":"Haddad","sex":"female","date_of_birth":"2014-03-02","nationality":"SY"}))
         .send()
         .await
@@ -87,7 +130,12 @@ async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
     assert!(printed.contains("synthetic cases"), "{printed}");
     let token = stdout(&haven(
         &dir,
-        &["token", "create", "--user", "admin@haven.local"],
+        &[
+            "token",
+            "create",
+            "--user",
+            "supervisor@hvn-cp.demo.example",
+        ],
     ))
     .trim()
     .to_string();
@@ -100,7 +148,7 @@ async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
         .json()
         .await
         .unwrap();
-    // The administrator's agency holds the first agency's share of the 400 demo cases.
+    // The first agency's supervisor sees their team's cases: that agency's share of the 400.
     let n = list["items"].as_array().unwrap().len();
     assert!((150..=250).contains(&n), "{n}");
     assert!(printed.contains("and 133 tracing requests"), "{printed}");
@@ -113,7 +161,7 @@ async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
         .json()
         .await
         .unwrap();
-    // Half of the 133 requests, give or take, were filed with the administrator's agency.
+    // Half of the 133 requests, give or take, were filed by the first agency's team.
     let n = requests["items"].as_array().unwrap().len();
     assert!((40..=95).contains(&n), "{n}");
     drop(stop);

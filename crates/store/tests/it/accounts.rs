@@ -1,6 +1,6 @@
 //! Agencies, users, sessions and API tokens.
 
-use haven_domain::user::Role;
+use haven_domain::access::{AGENCY_ADMIN, CASEWORKER};
 use haven_store::{NewToken, StoreError};
 use time::Duration;
 
@@ -29,7 +29,7 @@ async fn users_and_agencies_round_trip_and_are_audited(db: TestDb) {
     assert_eq!(creds.user, f.worker);
     assert!(creds.password_hash.unwrap().starts_with("$argon2id$"));
     assert!(creds.user.active);
-    assert_eq!(creds.user.role, Role::Caseworker);
+    assert_eq!(creds.user.role.name, CASEWORKER);
     assert!(
         db.store
             .user_by_email("nobody@example.org")
@@ -49,7 +49,7 @@ async fn users_and_agencies_round_trip_and_are_audited(db: TestDb) {
             new_user(
                 "x@example.org",
                 haven_domain::ids::AgencyId::new_random(),
-                Role::Admin,
+                AGENCY_ADMIN,
             ),
         )
         .await
@@ -89,7 +89,7 @@ async fn duplicate_email_and_agency_code_are_refused(db: TestDb) {
         .store
         .create_user(
             None,
-            new_user("worker@example.org", f.other_agency.id, Role::Caseworker),
+            new_user("worker@example.org", f.other_agency.id, CASEWORKER),
         )
         .await
         .unwrap_err();
@@ -119,18 +119,27 @@ async fn sessions_expire_absolutely_and_when_idle(db: TestDb) {
     let idle = Duration::minutes(30);
     let start = TestClock::START;
     db.store
-        .create_session(f.worker.id, "digest-a", start + Duration::hours(2))
+        .create_session(new_session(
+            f.worker.id,
+            "digest-a",
+            start + Duration::hours(2),
+        ))
         .await
         .unwrap();
     assert_eq!(
-        db.store.session_user("digest-a", idle).await.unwrap(),
+        db.store
+            .session("digest-a", idle)
+            .await
+            .unwrap()
+            .map(|s| s.user),
         Some(f.worker.clone())
     );
     assert!(
         db.store
-            .session_user("digest-unknown", idle)
+            .session("digest-unknown", idle)
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_none()
     );
 
@@ -139,92 +148,116 @@ async fn sessions_expire_absolutely_and_when_idle(db: TestDb) {
         db.clock.advance(Duration::minutes(20));
         assert!(
             db.store
-                .session_user("digest-a", idle)
+                .session("digest-a", idle)
                 .await
                 .unwrap()
+                .map(|s| s.user)
                 .is_some()
         );
     }
     db.clock.advance(Duration::minutes(20)); // 2 h after creation
     assert!(
         db.store
-            .session_user("digest-a", idle)
+            .session("digest-a", idle)
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_none(),
         "absolute expiry"
     );
 
     // Idle for longer than the timeout, it is over.
     db.store
-        .create_session(f.worker.id, "digest-b", db.clock_now() + Duration::hours(8))
+        .create_session(new_session(
+            f.worker.id,
+            "digest-b",
+            db.clock_now() + Duration::hours(8),
+        ))
         .await
         .unwrap();
     db.clock.advance(Duration::minutes(29));
     assert!(
         db.store
-            .session_user("digest-b", idle)
+            .session("digest-b", idle)
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_some()
     );
     db.clock.advance(Duration::minutes(29));
     assert!(
         db.store
-            .session_user("digest-b", idle)
+            .session("digest-b", idle)
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_some(),
         "the last use counts"
     );
     db.clock.advance(Duration::minutes(31));
     assert!(
         db.store
-            .session_user("digest-b", idle)
+            .session("digest-b", idle)
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_none(),
         "idle expiry"
     );
 
     // Uses less than a minute apart do not move last_seen_at.
     db.store
-        .create_session(f.worker.id, "digest-c", db.clock_now() + Duration::hours(8))
+        .create_session(new_session(
+            f.worker.id,
+            "digest-c",
+            db.clock_now() + Duration::hours(8),
+        ))
         .await
         .unwrap();
     db.clock.advance(Duration::seconds(59));
     assert!(
         db.store
-            .session_user("digest-c", Duration::minutes(1))
+            .session("digest-c", Duration::minutes(1))
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_some()
     );
     db.clock.advance(Duration::seconds(2));
     assert!(
         db.store
-            .session_user("digest-c", Duration::minutes(1))
+            .session("digest-c", Duration::minutes(1))
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_none(),
         "last_seen_at was not rewritten 59 s after creation"
     );
 
     // Logout, and deactivated users.
     db.store
-        .create_session(f.worker.id, "digest-d", db.clock_now() + Duration::hours(8))
+        .create_session(new_session(
+            f.worker.id,
+            "digest-d",
+            db.clock_now() + Duration::hours(8),
+        ))
         .await
         .unwrap();
     db.store.delete_session("digest-d").await.unwrap();
     assert!(
         db.store
-            .session_user("digest-d", idle)
+            .session("digest-d", idle)
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_none()
     );
     db.store
-        .create_session(f.worker.id, "digest-e", db.clock_now() + Duration::hours(8))
+        .create_session(new_session(
+            f.worker.id,
+            "digest-e",
+            db.clock_now() + Duration::hours(8),
+        ))
         .await
         .unwrap();
     db.raw(&format!(
@@ -235,9 +268,10 @@ async fn sessions_expire_absolutely_and_when_idle(db: TestDb) {
     .unwrap();
     assert!(
         db.store
-            .session_user("digest-e", idle)
+            .session("digest-e", idle)
             .await
             .unwrap()
+            .map(|s| s.user)
             .is_none(),
         "inactive user"
     );
@@ -250,10 +284,11 @@ async fn tokens_stop_working_when_expired_or_revoked(db: TestDb) {
         name: format!("token {digest}"),
         token_digest: digest.into(),
         expires_at,
+        permissions: None,
     };
     let forever = db
         .store
-        .create_token(Some(f.admin.id), token("t-forever", None))
+        .create_token(Some(&f.reader()), token("t-forever", None))
         .await
         .unwrap();
     assert_eq!(forever.user_id, f.worker.id);
@@ -261,7 +296,7 @@ async fn tokens_stop_working_when_expired_or_revoked(db: TestDb) {
     let soon = db
         .store
         .create_token(
-            Some(f.admin.id),
+            Some(&f.reader()),
             token("t-soon", Some(TestClock::START + Duration::days(1))),
         )
         .await
@@ -281,7 +316,7 @@ async fn tokens_stop_working_when_expired_or_revoked(db: TestDb) {
 
     assert_eq!(
         db.store.token_user("t-forever").await.unwrap(),
-        Some(f.worker.clone())
+        Some((f.worker.clone(), None))
     );
     assert!(db.store.token_user("t-soon").await.unwrap().is_some());
     assert!(db.store.token_user("t-unknown").await.unwrap().is_none());
@@ -324,4 +359,18 @@ async fn tokens_stop_working_when_expired_or_revoked(db: TestDb) {
             .count(),
         3
     );
+}
+
+fn new_session(
+    user: haven_domain::ids::UserId,
+    digest: &str,
+    expires_at: time::OffsetDateTime,
+) -> haven_store::NewSession {
+    haven_store::NewSession {
+        user_id: user,
+        token_digest: digest.into(),
+        csrf_token: format!("csrf-{digest}"),
+        expires_at,
+        mfa: haven_store::MfaState::Complete,
+    }
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use haven_domain::clock::FixedClock;
-use haven_domain::policy::Scope;
 use haven_store::audit::{Verification, verify};
 use haven_store::{CaseFilter, PageRequest, StoreError};
 use serde_json::json;
@@ -41,23 +40,10 @@ async fn backup_copies_everything_and_refuses_to_overwrite(db: TestDb) {
     let copy = haven_store::open(
         &format!("sqlite://{}", target.display()),
         Arc::new(FixedClock(TestClock::START)),
+        db.sealer.clone(),
     )
     .await
     .unwrap();
-    let page = copy
-        .list_cases(
-            Scope::Agency(f.agency.id),
-            &CaseFilter::default(),
-            &PageRequest::first(10),
-        )
-        .await
-        .unwrap();
-    let names: Vec<_> = page
-        .items
-        .iter()
-        .filter_map(|c| c.doc.given_name.clone())
-        .collect();
-    assert_eq!(names, ["ሰላም", "Алёна", "أمل"]);
     assert_eq!(
         verify(copy.as_ref()).await.unwrap(),
         Verification::Intact { entries: 8 }
@@ -66,4 +52,14 @@ async fn backup_copies_everything_and_refuses_to_overwrite(db: TestDb) {
         copy.audit_head().await.unwrap(),
         db.store.audit_head().await.unwrap()
     );
+    let page = copy
+        .list_cases(&f.reader(), &CaseFilter::default(), &PageRequest::first(10))
+        .await
+        .unwrap();
+    let names: Vec<_> = page
+        .items
+        .iter()
+        .filter_map(|c| c.doc.given_name.clone())
+        .collect();
+    assert_eq!(names, ["ሰላም", "Алёна", "أمل"]);
 }

@@ -4,13 +4,12 @@ use std::collections::HashSet;
 
 use haven_domain::case::{CaseStatus, RiskLevel, SeparationStatus};
 use haven_domain::ids::CaseId;
-use haven_domain::policy::Scope;
 use haven_store::{CaseFilter, PageRequest, StoreError};
 use serde_json::json;
 use time::Duration;
 
 use crate::store_tests;
-use crate::support::{TestDb, doc, fixture};
+use crate::support::{TestDb, assert_only_reads_since, doc, fixture};
 
 store_tests!(
     case_round_trips_with_names_in_any_script,
@@ -59,7 +58,7 @@ async fn case_round_trips_with_names_in_any_script(db: TestDb) {
 
     let got = db
         .store
-        .get_case(Scope::Agency(f.agency.id), created.id)
+        .get_case(&f.reader(), created.id)
         .await
         .unwrap()
         .unwrap();
@@ -69,7 +68,7 @@ async fn case_round_trips_with_names_in_any_script(db: TestDb) {
     assert_eq!(got.doc.other_names, ["Алёна", "Zoë"]);
     assert!(
         db.store
-            .get_case(Scope::Agency(f.agency.id), CaseId::new_random())
+            .get_case(&f.reader(), CaseId::new_random())
             .await
             .unwrap()
             .is_none()
@@ -90,7 +89,7 @@ async fn create_writes_history_and_audit_without_names(db: TestDb) {
 
     let history = db
         .store
-        .case_history(Scope::Agency(f.agency.id), c.id)
+        .case_history(&f.reader(), c.id)
         .await
         .unwrap()
         .unwrap();
@@ -103,16 +102,25 @@ async fn create_writes_history_and_audit_without_names(db: TestDb) {
     assert_eq!(history[0].changes[0].to, json!("Самира"));
 
     let head = db.store.audit_head().await.unwrap();
-    assert_eq!(head.seq, before.seq + 1);
+    assert_eq!(
+        head.seq,
+        before.seq + 2,
+        "the creation, then the history view"
+    );
     let rows = db.store.audit_rows(before.seq, 10).await.unwrap();
-    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].action, "case.history");
+    assert_eq!(
+        rows[1].actor.as_deref(),
+        Some(f.admin.id.to_string().as_str())
+    );
     let row = &rows[0];
     assert_eq!(row.action, "case.create");
     assert_eq!(row.actor.as_deref(), Some(f.worker.id.to_string().as_str()));
     assert_eq!(row.target_type.as_deref(), Some("case"));
     assert_eq!(row.target_id.as_deref(), Some(c.id.to_string().as_str()));
     assert_eq!(row.at, db.clock_now());
-    assert_eq!(row.hash, head.hash);
+    assert_eq!(row.hash, rows[1].prev_hash);
     assert!(row.details.contains("given_name"));
     assert!(
         !row.details.contains("Самира") && !row.details.contains("Haddad"),
@@ -142,17 +150,12 @@ async fn update_applies_patch_and_records_history(db: TestDb) {
     assert_eq!(u.created_at, c.created_at);
     assert_eq!(u.doc.risk_level.as_deref(), Some("high"));
     assert_eq!(u.doc.given_name.as_deref(), Some("Amal"));
-    let got = db
-        .store
-        .get_case(Scope::Agency(f.agency.id), c.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let got = db.store.get_case(&f.reader(), c.id).await.unwrap().unwrap();
     assert_eq!(got, u);
 
     let history = db
         .store
-        .case_history(Scope::Agency(f.agency.id), c.id)
+        .case_history(&f.reader(), c.id)
         .await
         .unwrap()
         .unwrap();
@@ -164,8 +167,12 @@ async fn update_applies_patch_and_records_history(db: TestDb) {
     assert_eq!(history[1].changes.len(), 1);
     assert_eq!(history[1].changes[0].from, json!("low"));
     assert_eq!(history[1].changes[0].to, json!("high"));
-    let last = db.store.audit_rows(0, 100).await.unwrap().pop().unwrap();
-    assert_eq!(last.action, "case.update");
+    let rows = db.store.audit_rows(0, 100).await.unwrap();
+    let last_write = rows
+        .iter()
+        .rev()
+        .find(|r| !r.action.ends_with(".view") && !r.action.ends_with(".history"));
+    assert_eq!(last_write.map(|r| r.action.as_str()), Some("case.update"));
 
     let high = CaseFilter {
         risk_level: Some(RiskLevel::High),
@@ -173,7 +180,7 @@ async fn update_applies_patch_and_records_history(db: TestDb) {
     };
     let listed = db
         .store
-        .list_cases(Scope::Agency(f.agency.id), &high, &PageRequest::first(10))
+        .list_cases(&f.reader(), &high, &PageRequest::first(10))
         .await
         .unwrap();
     assert_eq!(listed.items.len(), 1, "the index columns follow the update");
@@ -196,10 +203,10 @@ async fn update_that_changes_nothing_writes_nothing(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(same, c);
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
     assert_eq!(
         db.store
-            .case_history(Scope::Agency(f.agency.id), c.id)
+            .case_history(&f.reader(), c.id)
             .await
             .unwrap()
             .unwrap()
@@ -229,18 +236,13 @@ async fn stale_update_conflicts_and_changes_nothing(db: TestDb) {
         matches!(err, StoreError::Conflict { current: 2 }),
         "{err:?}"
     );
-    let got = db
-        .store
-        .get_case(Scope::Agency(f.agency.id), c.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let got = db.store.get_case(&f.reader(), c.id).await.unwrap().unwrap();
     assert_eq!(got.version, 2);
     assert_eq!(got.doc.risk_level.as_deref(), Some("medium"));
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
     assert_eq!(
         db.store
-            .case_history(Scope::Agency(f.agency.id), c.id)
+            .case_history(&f.reader(), c.id)
             .await
             .unwrap()
             .unwrap()
@@ -270,14 +272,10 @@ async fn update_out_of_scope_is_not_found(db: TestDb) {
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
     assert_eq!(
-        db.store
-            .get_case(Scope::Agency(f.agency.id), c.id)
-            .await
-            .unwrap()
-            .unwrap(),
+        db.store.get_case(&f.reader(), c.id).await.unwrap().unwrap(),
         c
     );
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
 }
 
 async fn other_agencies_cases_are_invisible(db: TestDb) {
@@ -287,7 +285,7 @@ async fn other_agencies_cases_are_invisible(db: TestDb) {
         .create_case(&f.actor(), doc(json!({"given_name": "Amal"})))
         .await
         .unwrap();
-    let theirs = Scope::Agency(f.other_agency.id);
+    let theirs = &f.other_actor();
     assert!(db.store.get_case(theirs, c.id).await.unwrap().is_none());
     assert!(db.store.case_history(theirs, c.id).await.unwrap().is_none());
     let page = db
@@ -309,7 +307,7 @@ async fn other_agencies_cases_are_invisible(db: TestDb) {
     assert!(page.items.is_empty());
     let ours = db
         .store
-        .list_cases(Scope::Agency(f.agency.id), &sneaky, &PageRequest::first(50))
+        .list_cases(&f.reader(), &sneaky, &PageRequest::first(50))
         .await
         .unwrap();
     assert_eq!(ours.items.len(), 1);
@@ -348,7 +346,7 @@ async fn list_filters(db: TestDb) {
         .await
         .unwrap();
 
-    let scope = Scope::Agency(f.agency.id);
+    let scope = &f.reader();
     let ids = |filter: CaseFilter| {
         let store = db.store.clone();
         async move {
@@ -456,7 +454,7 @@ async fn list_pages_without_duplicates_or_gaps(db: TestDb) {
         created.push(c.id);
     }
     created.reverse();
-    let scope = Scope::Agency(f.agency.id);
+    let scope = &f.reader();
     let mut seen = Vec::new();
     let mut page = PageRequest::first(5);
     let mut pages = 0;
@@ -522,7 +520,7 @@ async fn list_refuses_bad_cursors_and_clamps_limits(db: TestDb) {
             .await
             .unwrap();
     }
-    let scope = Scope::Agency(f.agency.id);
+    let scope = &f.reader();
     let bad = PageRequest {
         after: Some("nonsense".into()),
         limit: 10,
@@ -570,15 +568,11 @@ async fn invalid_create_writes_nothing(db: TestDb) {
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     let page = db
         .store
-        .list_cases(
-            Scope::Agency(f.agency.id),
-            &CaseFilter::default(),
-            &PageRequest::first(10),
-        )
+        .list_cases(&f.reader(), &CaseFilter::default(), &PageRequest::first(10))
         .await
         .unwrap();
     assert!(page.items.is_empty());
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
 }
 
 async fn caseworker_of_another_agency_is_refused(db: TestDb) {
@@ -588,7 +582,7 @@ async fn caseworker_of_another_agency_is_refused(db: TestDb) {
     let err = db
         .store
         .create_case(
-            &f.actor(),
+            &f.reader(),
             doc(json!({"given_name": "Amal", "caseworker_id": foreign})),
         )
         .await
@@ -597,14 +591,10 @@ async fn caseworker_of_another_agency_is_refused(db: TestDb) {
         panic!("expected Invalid, got {err:?}")
     };
     assert_eq!(problems.errors()[0].path, "caseworker_id");
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
     let page = db
         .store
-        .list_cases(
-            Scope::Agency(f.agency.id),
-            &CaseFilter::default(),
-            &PageRequest::first(10),
-        )
+        .list_cases(&f.reader(), &CaseFilter::default(), &PageRequest::first(10))
         .await
         .unwrap();
     assert!(page.items.is_empty());
@@ -614,7 +604,7 @@ async fn caseworker_of_another_agency_is_refused(db: TestDb) {
     let c = db
         .store
         .create_case(
-            &f.actor(),
+            &f.reader(),
             doc(json!({"given_name": "Amal", "caseworker_id": admin})),
         )
         .await
@@ -622,13 +612,13 @@ async fn caseworker_of_another_agency_is_refused(db: TestDb) {
     assert_eq!(c.doc.caseworker_id.as_deref(), Some(admin.as_str()));
     let err = db
         .store
-        .update_case(&f.actor(), c.id, 1, &json!({"caseworker_id": foreign}))
+        .update_case(&f.reader(), c.id, 1, &json!({"caseworker_id": foreign}))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert_eq!(
         db.store
-            .get_case(Scope::Agency(f.agency.id), c.id)
+            .get_case(&f.reader(), c.id)
             .await
             .unwrap()
             .unwrap()
@@ -639,7 +629,7 @@ async fn caseworker_of_another_agency_is_refused(db: TestDb) {
 
 async fn undecodable_rows_are_corrupt_not_panics(db: TestDb) {
     let f = fixture(db.store.as_ref()).await;
-    let scope = Scope::Agency(f.agency.id);
+    let scope = &f.reader();
     let c = db
         .store
         .create_case(&f.actor(), doc(json!({"given_name": "Amal"})))
@@ -715,7 +705,7 @@ async fn concurrent_creates_all_succeed_and_chain_verifies(db: TestDb) {
     let page = db
         .store
         .list_cases(
-            Scope::Agency(f.agency.id),
+            &f.reader(),
             &CaseFilter::default(),
             &PageRequest::first(100),
         )
@@ -725,6 +715,8 @@ async fn concurrent_creates_all_succeed_and_chain_verifies(db: TestDb) {
     let v = haven_store::audit::verify(db.store.as_ref()).await.unwrap();
     assert_eq!(
         v,
-        haven_store::audit::Verification::Intact { entries: 5 + 20 }
+        haven_store::audit::Verification::Intact {
+            entries: 5 + 20 + 1
+        }
     );
 }

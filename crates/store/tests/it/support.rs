@@ -2,11 +2,13 @@
 
 use std::sync::{Arc, Mutex};
 
+use haven_crypto::field::Keyring;
+use haven_domain::access::{AGENCY_ADMIN, CASEWORKER};
 use haven_domain::case::{CaseDoc, doc_from_json};
 use haven_domain::clock::Clock;
 use haven_domain::ids::AgencyId;
-use haven_domain::user::{Actor, Role, User};
-use haven_store::{Agency, Backend, NewUser, Store};
+use haven_domain::user::{Actor, User};
+use haven_store::{Agency, Backend, NewUser, Sealer, Store};
 use serde_json::Value;
 use sqlx::Connection;
 use time::macros::datetime;
@@ -38,11 +40,18 @@ impl Clock for TestClock {
     }
 }
 
+/// A sealer over a key that lives only as long as the process.
+pub fn sealer() -> Sealer {
+    Sealer::new(Arc::new(Keyring::ephemeral().unwrap()))
+}
+
 pub struct TestDb {
     pub store: Arc<dyn Store>,
     pub clock: Arc<TestClock>,
     /// The URL the store was opened with, for raw connections and re-opening.
     pub url: String,
+    /// The store's keys, to reopen the database (or a backup of it).
+    pub sealer: Sealer,
     /// Keeps the SQLite directory alive as long as the test.
     pub _dir: Option<tempfile::TempDir>,
 }
@@ -52,15 +61,19 @@ pub const PG_ENV: &str = "HAVEN_TEST_POSTGRES_URL";
 /// A fresh store of the given kind; `None` when PostgreSQL is not available here (outside CI).
 pub async fn fresh(kind: Kind) -> Option<TestDb> {
     let clock = Arc::new(TestClock(Mutex::new(TestClock::START)));
+    let sealer = sealer();
     match kind {
         Kind::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}", dir.path().join("sub/haven.db").display());
-            let store = haven_store::open(&url, clock.clone()).await.unwrap();
+            let store = haven_store::open(&url, clock.clone(), sealer.clone())
+                .await
+                .unwrap();
             Some(TestDb {
                 store,
                 clock,
                 url,
+                sealer,
                 _dir: Some(dir),
             })
         }
@@ -85,11 +98,14 @@ pub async fn fresh(kind: Kind) -> Option<TestDb> {
             admin.close().await.unwrap();
             let (base, _) = admin_url.rsplit_once('/').unwrap();
             let url = format!("{base}/{name}");
-            let store = haven_store::open(&url, clock.clone()).await.unwrap();
+            let store = haven_store::open(&url, clock.clone(), sealer.clone())
+                .await
+                .unwrap();
             Some(TestDb {
                 store,
                 clock,
                 url,
+                sealer,
                 _dir: None,
             })
         }
@@ -160,14 +176,19 @@ impl Fixture {
     pub fn other_actor(&self) -> Actor {
         Actor::from(&self.other_worker)
     }
+
+    /// Someone who reads everything of the first agency: its admin.
+    pub fn reader(&self) -> Actor {
+        Actor::from(&self.admin)
+    }
 }
 
-pub fn new_user(email: &str, agency: AgencyId, role: Role) -> NewUser {
+pub fn new_user(email: &str, agency: AgencyId, role: &str) -> NewUser {
     NewUser {
         email: email.into(),
         display_name: format!("User {email}"),
         agency_id: agency,
-        role,
+        role: role.into(),
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
     }
 }
@@ -182,20 +203,20 @@ pub async fn fixture(store: &dyn Store) -> Fixture {
         .await
         .unwrap();
     let admin = store
-        .create_user(None, new_user("admin@example.org", agency.id, Role::Admin))
+        .create_user(None, new_user("admin@example.org", agency.id, AGENCY_ADMIN))
         .await
         .unwrap();
     let worker = store
         .create_user(
-            Some(admin.id),
-            new_user("worker@example.org", agency.id, Role::Caseworker),
+            Some(&Actor::from(&admin)),
+            new_user("worker@example.org", agency.id, CASEWORKER),
         )
         .await
         .unwrap();
     let other_worker = store
         .create_user(
             None,
-            new_user("worker@other.org", other_agency.id, Role::Caseworker),
+            new_user("worker@other.org", other_agency.id, CASEWORKER),
         )
         .await
         .unwrap();
@@ -234,4 +255,19 @@ macro_rules! store_tests {
             }
         )+
     };
+}
+
+/// Asserts that nothing but reads (views, lists, histories) was audited after `head`: a refused
+/// or empty write leaves no trace of a write.
+pub async fn assert_only_reads_since(db: &TestDb, head: &haven_store::AuditHead) {
+    let rows = db.store.audit_rows(head.seq, 1000).await.unwrap();
+    for row in rows {
+        assert!(
+            [".view", ".list", ".history"]
+                .iter()
+                .any(|s| row.action.ends_with(s)),
+            "a write was audited: {}",
+            row.action
+        );
+    }
 }

@@ -3,14 +3,13 @@
 use std::collections::HashSet;
 
 use haven_domain::ids::TracingRequestId;
-use haven_domain::policy::Scope;
 use haven_domain::tracing_request::{RequestStatus, TracingRequestDoc, doc_from_json};
 use haven_store::{PageRequest, StoreError, TracingRequestFilter};
 use serde_json::{Value, json};
 use time::Duration;
 
 use crate::store_tests;
-use crate::support::{TestDb, fixture};
+use crate::support::{TestDb, assert_only_reads_since, fixture};
 
 store_tests!(
     tracing_request_round_trips_with_names_in_any_script,
@@ -71,7 +70,7 @@ async fn tracing_request_round_trips_with_names_in_any_script(db: TestDb) {
 
     let got = db
         .store
-        .get_tracing_request(Scope::Agency(f.agency.id), created.id)
+        .get_tracing_request(&f.reader(), created.id)
         .await
         .unwrap()
         .unwrap();
@@ -84,7 +83,7 @@ async fn tracing_request_round_trips_with_names_in_any_script(db: TestDb) {
     assert_eq!(place.name.as_deref(), Some("طرابلس"));
     assert!(
         db.store
-            .get_tracing_request(Scope::Agency(f.agency.id), TracingRequestId::new_random())
+            .get_tracing_request(&f.reader(), TracingRequestId::new_random())
             .await
             .unwrap()
             .is_none()
@@ -108,7 +107,7 @@ async fn tracing_create_writes_history_and_audit_without_names(db: TestDb) {
 
     let history = db
         .store
-        .tracing_request_history(Scope::Agency(f.agency.id), r.id)
+        .tracing_request_history(&f.reader(), r.id)
         .await
         .unwrap()
         .unwrap();
@@ -128,17 +127,18 @@ async fn tracing_create_writes_history_and_audit_without_names(db: TestDb) {
     let head = db.store.audit_head().await.unwrap();
     assert_eq!(
         head.seq,
-        before.seq + 1,
-        "one audit entry, same transaction"
+        before.seq + 2,
+        "one audit entry in the write's transaction, then the history view"
     );
     let rows = db.store.audit_rows(before.seq, 10).await.unwrap();
-    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].action, "tracing_request.history");
     let row = &rows[0];
     assert_eq!(row.action, "tracing_request.create");
     assert_eq!(row.actor.as_deref(), Some(f.worker.id.to_string().as_str()));
     assert_eq!(row.target_type.as_deref(), Some("tracing_request"));
     assert_eq!(row.target_id.as_deref(), Some(r.id.to_string().as_str()));
-    assert_eq!(row.hash, head.hash);
+    assert_eq!(row.hash, rows[1].prev_hash);
     assert!(row.details.contains("inquirer"));
     for secret in ["Самира", "Amal", "Haddad", "+000 99"] {
         assert!(!row.details.contains(secret), "{}", row.details);
@@ -170,7 +170,7 @@ async fn tracing_update_applies_patch_and_records_history(db: TestDb) {
     assert_eq!(u.doc.child.given_name.as_deref(), Some("Amal"));
     let got = db
         .store
-        .get_tracing_request(Scope::Agency(f.agency.id), r.id)
+        .get_tracing_request(&f.reader(), r.id)
         .await
         .unwrap()
         .unwrap();
@@ -178,7 +178,7 @@ async fn tracing_update_applies_patch_and_records_history(db: TestDb) {
 
     let history = db
         .store
-        .tracing_request_history(Scope::Agency(f.agency.id), r.id)
+        .tracing_request_history(&f.reader(), r.id)
         .await
         .unwrap()
         .unwrap();
@@ -189,8 +189,15 @@ async fn tracing_update_applies_patch_and_records_history(db: TestDb) {
     assert_eq!(history[1].action, "update");
     assert_eq!(history[1].changes.len(), 1);
     assert_eq!(history[1].changes[0].field, "separation");
-    let last = db.store.audit_rows(0, 100).await.unwrap().pop().unwrap();
-    assert_eq!(last.action, "tracing_request.update");
+    let rows = db.store.audit_rows(0, 100).await.unwrap();
+    let last_write = rows
+        .iter()
+        .rev()
+        .find(|r| !r.action.ends_with(".view") && !r.action.ends_with(".history"));
+    assert_eq!(
+        last_write.map(|r| r.action.as_str()),
+        Some("tracing_request.update")
+    );
 
     // The index column follows the update.
     let lebanon = TracingRequestFilter {
@@ -199,11 +206,7 @@ async fn tracing_update_applies_patch_and_records_history(db: TestDb) {
     };
     let listed = db
         .store
-        .list_tracing_requests(
-            Scope::Agency(f.agency.id),
-            &lebanon,
-            &PageRequest::first(10),
-        )
+        .list_tracing_requests(&f.reader(), &lebanon, &PageRequest::first(10))
         .await
         .unwrap();
     assert_eq!(listed.items.len(), 1);
@@ -221,7 +224,7 @@ async fn tracing_update_applies_patch_and_records_history(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(same, u);
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
 }
 
 async fn tracing_stale_update_conflicts_and_changes_nothing(db: TestDb) {
@@ -247,13 +250,13 @@ async fn tracing_stale_update_conflicts_and_changes_nothing(db: TestDb) {
     );
     let now = db
         .store
-        .get_tracing_request(Scope::Agency(f.agency.id), r.id)
+        .get_tracing_request(&f.reader(), r.id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(now.version, 2);
     assert_eq!(now.doc.child.sex.as_deref(), Some("female"));
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
 }
 
 async fn tracing_requests_out_of_scope_are_not_found_and_invisible(db: TestDb) {
@@ -263,7 +266,7 @@ async fn tracing_requests_out_of_scope_are_not_found_and_invisible(db: TestDb) {
         .create_tracing_request(&f.actor(), simple("Amal", "SY01"))
         .await
         .unwrap();
-    let theirs = Scope::Agency(f.other_agency.id);
+    let theirs = &f.other_actor();
     assert!(
         db.store
             .get_tracing_request(theirs, r.id)
@@ -323,7 +326,7 @@ async fn tracing_requests_out_of_scope_are_not_found_and_invisible(db: TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
 }
 
 async fn tracing_invalid_input_writes_nothing(db: TestDb) {
@@ -356,11 +359,11 @@ async fn tracing_invalid_input_writes_nothing(db: TestDb) {
             "separation.circumstances.0",
         ]
     );
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
     let listed = db
         .store
         .list_tracing_requests(
-            Scope::Agency(f.agency.id),
+            &f.reader(),
             &TracingRequestFilter::default(),
             &PageRequest::first(10),
         )
@@ -388,10 +391,10 @@ async fn tracing_invalid_input_writes_nothing(db: TestDb) {
             .unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "{patch}: {err:?}");
     }
-    assert_eq!(db.store.audit_head().await.unwrap(), head);
+    assert_only_reads_since(&db, &head).await;
     let now = db
         .store
-        .get_tracing_request(Scope::Agency(f.agency.id), r.id)
+        .get_tracing_request(&f.reader(), r.id)
         .await
         .unwrap()
         .unwrap();
@@ -400,7 +403,7 @@ async fn tracing_invalid_input_writes_nothing(db: TestDb) {
 
 async fn tracing_list_filters_and_pages(db: TestDb) {
     let f = fixture(db.store.as_ref()).await;
-    let scope = Scope::Agency(f.agency.id);
+    let scope = &f.reader();
     let mut ids = Vec::new();
     for i in 0..7 {
         let pcode = if i < 3 { "SY0203" } else { "AF01" };
@@ -481,7 +484,7 @@ async fn tracing_list_filters_and_pages(db: TestDb) {
 
 async fn case_and_request_histories_stay_apart(db: TestDb) {
     let f = fixture(db.store.as_ref()).await;
-    let scope = Scope::Agency(f.agency.id);
+    let scope = &f.reader();
     let c = db
         .store
         .create_case(

@@ -7,7 +7,7 @@ mod postgres;
 mod security;
 mod tracing;
 
-use haven_domain::user::Role;
+use haven_domain::access::CASEWORKER;
 use haven_testkit::TestApp;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -23,7 +23,7 @@ impl Ctx {
     pub async fn new() -> Self {
         let app = TestApp::sqlite().await;
         let (_, user) = app
-            .agency_with_user("A", "worker@a.example", Role::Caseworker)
+            .agency_with_user("A", "worker@a.example", CASEWORKER)
             .await;
         let token = app.token(&user).await;
         Self {

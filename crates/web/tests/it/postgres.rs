@@ -1,7 +1,7 @@
 //! The API over PostgreSQL: the same binary, the other backend. The store suite covers every
 //! rule on both databases; this checks that the HTTP layer works on top of PostgreSQL too.
 
-use haven_domain::user::Role;
+use haven_domain::access::CASEWORKER;
 use haven_testkit::TestApp;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ async fn cases_work_end_to_end_on_postgres() {
         return;
     };
     let (_, user) = app
-        .agency_with_user("A", "worker@a.example", Role::Caseworker)
+        .agency_with_user("A", "worker@a.example", CASEWORKER)
         .await;
     let token = app.token(&user).await;
     let client = Client::new();
@@ -99,7 +99,7 @@ async fn cases_work_end_to_end_on_postgres() {
     assert_eq!(list["items"][0]["version"], 2);
 
     let (_, other) = app
-        .agency_with_user("B", "worker@b.example", Role::Caseworker)
+        .agency_with_user("B", "worker@b.example", CASEWORKER)
         .await;
     let other_token = app.token(&other).await;
     let foreign = client

@@ -1,4 +1,4 @@
-use haven_domain::user::Role;
+use haven_domain::access::CASEWORKER;
 use haven_testkit::PASSWORD;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
@@ -81,6 +81,9 @@ async fn login_sets_a_strict_http_only_session_and_logout_ends_it() {
         .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    let session: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(session["mfa"], "complete");
+    let csrf = session["csrf_token"].as_str().unwrap().to_string();
     assert!(cookie.starts_with("haven_session=hvs_"), "{cookie}");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
@@ -90,11 +93,22 @@ async fn login_sets_a_strict_http_only_session_and_logout_ends_it() {
     let me = client.get(ctx.app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK);
     let me: serde_json::Value = me.json().await.unwrap();
-    assert_eq!(me["email"], "worker@a.example");
-    assert_eq!(me["role"], "caseworker");
+    assert_eq!(me["user"]["email"], "worker@a.example");
+    assert_eq!(me["user"]["role"], "caseworker");
 
+    // A state-changing request on the cookie alone is refused: the CSRF token must come too.
+    let forged = client
+        .post(ctx.app.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error(forged, StatusCode::FORBIDDEN).await["error"],
+        "csrf_failed"
+    );
     let out = client
         .post(ctx.app.url("/api/v1/auth/logout"))
+        .header("X-CSRF-Token", &csrf)
         .send()
         .await
         .unwrap();
@@ -117,7 +131,7 @@ async fn another_agencys_case_is_indistinguishable_from_a_missing_one() {
     let id = case["id"].as_str().unwrap();
     let (_, other) = ctx
         .app
-        .agency_with_user("B", "worker@b.example", Role::Caseworker)
+        .agency_with_user("B", "worker@b.example", CASEWORKER)
         .await;
     let token = ctx.app.token(&other).await;
     let client = Client::new();

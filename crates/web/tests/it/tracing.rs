@@ -1,6 +1,6 @@
 //! `/api/v1/tracing-requests`: the same contract as the case routes.
 
-use haven_domain::user::Role;
+use haven_domain::access::CASEWORKER;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -336,7 +336,7 @@ async fn another_agencys_request_is_indistinguishable_from_a_missing_one() {
     let id = req["id"].as_str().unwrap();
     let (_, other) = ctx
         .app
-        .agency_with_user("B", "worker@b.example", Role::Caseworker)
+        .agency_with_user("B", "worker@b.example", CASEWORKER)
         .await;
     let token = ctx.app.token(&other).await;
     let client = Client::new();

@@ -1,0 +1,79 @@
+-- Roles as data, groups, second factors, throttling, scoped tokens, break-the-glass grants and
+-- alerts. The seeded roles themselves are written by the store at open, from
+-- haven_domain::access::seeded_roles, so the domain stays their one source.
+
+CREATE TABLE roles (
+    name         TEXT PRIMARY KEY NOT NULL,
+    description  TEXT NOT NULL,
+    -- JSON arrays of permission and field-class names
+    permissions  TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    sees         TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+
+-- The foundation's two roles become seeded ones.
+UPDATE users SET role = 'system_admin' WHERE role = 'admin';
+
+ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_until TEXT;
+-- The TOTP secret, sealed (crypto::field) like any sensitive value.
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+-- The last time step accepted, so a code cannot be replayed.
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
+CREATE INDEX users_role ON users (role);
+
+CREATE TABLE recovery_codes (
+    user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    digest   TEXT NOT NULL,
+    used_at  TEXT,
+    PRIMARY KEY (user_id, digest)
+);
+
+CREATE TABLE groups (
+    id          TEXT PRIMARY KEY NOT NULL,
+    agency_id   TEXT NOT NULL REFERENCES agencies (id),
+    name        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (agency_id, name)
+);
+
+CREATE TABLE group_members (
+    group_id  TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members (user_id);
+
+-- 'complete', or 'pending' until the second factor is given, or 'enrol' until one is set up.
+ALTER TABLE sessions ADD COLUMN mfa TEXT NOT NULL DEFAULT 'complete';
+ALTER TABLE sessions ADD COLUMN csrf_token TEXT NOT NULL DEFAULT '';
+
+-- JSON array of permission names the token is limited to; NULL: its user's whole role.
+ALTER TABLE api_tokens ADD COLUMN permissions TEXT;
+
+CREATE TABLE access_grants (
+    id           TEXT PRIMARY KEY NOT NULL,
+    user_id      TEXT NOT NULL REFERENCES users (id),
+    record_type  TEXT NOT NULL,
+    record_id    TEXT NOT NULL,
+    -- sealed: a reason may name the child
+    reason       TEXT NOT NULL,
+    granted_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL
+);
+CREATE INDEX access_grants_user ON access_grants (user_id, record_type, expires_at);
+
+CREATE TABLE alerts (
+    id            TEXT PRIMARY KEY NOT NULL,
+    kind          TEXT NOT NULL,
+    agency_id     TEXT NOT NULL REFERENCES agencies (id),
+    record_type   TEXT,
+    record_id     TEXT,
+    subject_user  TEXT REFERENCES users (id),
+    details       TEXT NOT NULL,
+    raised_at     TEXT NOT NULL,
+    resolved_at   TEXT
+);
+CREATE INDEX alerts_open ON alerts (agency_id, resolved_at);

@@ -1,0 +1,258 @@
+//! The route table: every API route with the access rule it keeps. The router is built from this
+//! table and the authorization matrix test walks it, so a route cannot be added without a rule,
+//! and a rule the handlers do not keep fails the test.
+
+use axum::http::Method;
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
+
+use haven_domain::sensitivity::RecordKind;
+
+use crate::{AppState, admin, alerts, auth, cases, health, openapi, tracing_requests};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// A session at any stage of the second factor (the routes that complete it).
+    Session,
+    /// Anyone signed in, past every factor their role needs.
+    SignedIn,
+    /// Signed in, with this permission (403 without it); the store may still refuse what lies
+    /// beyond the caller's reach.
+    Permission(haven_domain::access::Permission),
+    /// One record: 403 without the permission, 404 when the record is outside the caller's
+    /// scope, exactly as for one that does not exist.
+    Record(RecordKind, haven_domain::access::Permission),
+    /// One record anywhere in the deployment, for a stated reason (break-the-glass).
+    AnyRecord(RecordKind, haven_domain::access::Permission),
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: Method,
+    /// With `{id}` (a record id) or `{name}` placeholders.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> (Route, MethodRouter<AppState>) {
+    (
+        Route {
+            method,
+            path,
+            access,
+        },
+        handler,
+    )
+}
+
+/// Every route of `/api/v1`.
+pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
+    use Access::*;
+    use RecordKind::{Case, TracingRequest};
+    use haven_domain::access::Permission as P;
+    vec![
+        route(Method::GET, "/api/v1/health", Public, get(health)),
+        route(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Public,
+            get(openapi::document),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/auth/login",
+            Public,
+            post(auth::login),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Public,
+            post(auth::logout),
+        ),
+        route(Method::POST, "/api/v1/auth/totp", Session, post(auth::totp)),
+        route(
+            Method::POST,
+            "/api/v1/auth/totp/setup",
+            Session,
+            post(auth::totp_setup),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/auth/totp/confirm",
+            Session,
+            post(auth::totp_confirm),
+        ),
+        route(Method::GET, "/api/v1/me", SignedIn, get(auth::me)),
+        route(Method::GET, "/api/v1/alerts", SignedIn, get(alerts::list)),
+        route(
+            Method::GET,
+            "/api/v1/cases",
+            Permission(P::CaseRead),
+            get(cases::list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases",
+            Permission(P::CaseCreate),
+            post(cases::create),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}",
+            Record(Case, P::CaseRead),
+            get(cases::get),
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/cases/{id}",
+            Record(Case, P::CaseUpdate),
+            patch(cases::update),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}/history",
+            Record(Case, P::CaseRead),
+            get(cases::history),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/break-glass",
+            AnyRecord(Case, P::BreakGlass),
+            post(alerts::break_glass_case),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tracing-requests",
+            Permission(P::TracingRead),
+            get(tracing_requests::list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/tracing-requests",
+            Permission(P::TracingCreate),
+            post(tracing_requests::create),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tracing-requests/{id}",
+            Record(TracingRequest, P::TracingRead),
+            get(tracing_requests::get),
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/tracing-requests/{id}",
+            Record(TracingRequest, P::TracingUpdate),
+            patch(tracing_requests::update),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tracing-requests/{id}/history",
+            Record(TracingRequest, P::TracingRead),
+            get(tracing_requests::history),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/tracing-requests/{id}/break-glass",
+            AnyRecord(TracingRequest, P::BreakGlass),
+            post(alerts::break_glass_request),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/users",
+            Permission(P::UserManage),
+            get(admin::list_users),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/users",
+            Permission(P::UserManage),
+            post(admin::create_user),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/users/{id}/disable",
+            Permission(P::UserManage),
+            post(admin::disable_user),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/users/{id}/enable",
+            Permission(P::UserManage),
+            post(admin::enable_user),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/users/{id}/role",
+            Permission(P::UserManage),
+            put(admin::set_role),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/roles",
+            SignedIn,
+            get(admin::list_roles),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/roles/{name}",
+            Permission(P::RoleManage),
+            put(admin::save_role),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/groups",
+            SignedIn,
+            get(admin::list_groups),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/groups",
+            Permission(P::GroupManage),
+            post(admin::create_group),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/groups/{id}/members",
+            Permission(P::GroupManage),
+            put(admin::set_members),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/agencies",
+            SignedIn,
+            get(admin::list_agencies),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/agencies",
+            Permission(P::AgencyManage),
+            post(admin::create_agency),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tokens",
+            SignedIn,
+            get(admin::list_tokens),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/tokens",
+            SignedIn,
+            post(admin::create_token),
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/tokens/{id}",
+            SignedIn,
+            delete(admin::revoke_token),
+        ),
+    ]
+}
