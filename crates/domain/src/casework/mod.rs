@@ -1,0 +1,73 @@
+//! Case management for children on the move: the daily work after registration, following the
+//! Inter-Agency Case Management Guidelines.
+//!
+//! Each module is pure: it validates what a caseworker sends (every problem with its field path,
+//! like [`crate::case::validate`]) and decides what a change means (next state, events, alerts,
+//! due dates), so the store can carry a change out through the one write door (policy →
+//! validation → one transaction: record + history + audit) without any rule of its own.
+//!
+//! - [`workflow`]: the six steps, supervisor approvals, Best Interests Determination, closure and
+//!   reopening, as a state machine whose refusals name the actions that are allowed instead.
+//! - [`tasks`]: due dates from the risk level and the legal-status expiry.
+//! - [`placement`]: care arrangements as a history; detention alerts and days detained.
+//! - [`identity`]: birth registration, identity documents, legal status.
+//! - [`referral`]: services and referrals between agencies.
+//! - [`incident`]: violence, exploitation, trafficking (IOM HTCDS), discrimination.
+//! - [`route`]: reasons for leaving and the places on the way.
+//! - [`transfer`]: assignment, transfer to another agency, flags, case notes.
+//!
+//! Inputs (`…Doc`) carry codes as strings, like [`crate::case::CaseDoc`]; what the domain hands
+//! back to be stored carries typed values that serialise to the same strings.
+
+pub mod codes;
+pub mod identity;
+pub mod incident;
+pub mod placement;
+pub mod referral;
+pub mod route;
+pub mod tasks;
+pub mod transfer;
+pub mod workflow;
+
+mod check;
+
+/// A closed set of codes that the domain's logic depends on (a workflow stage, a referral state),
+/// with the same string on the wire as in [`Self::as_str`]. Open-ended vocabularies (closure
+/// reasons, incident types) are code lists in `data/` instead, see [`codes`].
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $s)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                match raw.trim() {
+                    $($s => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "'{}' is not one of: {}",
+                        $crate::country::clip(other),
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use wire_enum;
+
+// Calendar dates travel as `YYYY-MM-DD`, instants as RFC 3339, in every stored casework value.
+time::serde::format_description!(pub(crate) ymd, Date, "[year]-[month]-[day]");
