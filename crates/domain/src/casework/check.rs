@@ -188,3 +188,63 @@ pub(crate) fn country(p: &mut Problems, path: &str, raw: Option<&str>) -> Option
 pub(crate) fn limit<'a, T>(p: &mut Problems, path: &str, list: &'a [T]) -> &'a [T] {
     crate::case::list_limit(p, path, list)
 }
+
+/// A partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) of something that happened: not after
+/// `today`.
+pub(crate) fn partial(
+    p: &mut Problems,
+    path: &str,
+    raw: Option<&str>,
+    today: Date,
+) -> Option<crate::dates::PartialDate> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    match crate::dates::PartialDate::parse(raw) {
+        Ok(d) if d.earliest() > today => {
+            p.push(path, "is in the future");
+            None
+        }
+        Ok(d) => Some(d),
+        Err(e) => {
+            p.push(path, e);
+            None
+        }
+    }
+}
+
+/// The last day a partial date can stand for.
+pub(crate) fn latest(d: crate::dates::PartialDate) -> Date {
+    use crate::dates::PartialDate;
+    use time::Month;
+    let first_of_next = |y: i32, m: Month| {
+        let (y, m) = if m == Month::December {
+            (y + 1, Month::January)
+        } else {
+            (y, m.next())
+        };
+        Date::from_calendar_date(y, m, 1)
+            .ok()
+            .and_then(Date::previous_day)
+            .unwrap_or(Date::MAX)
+    };
+    match d {
+        PartialDate::Year(y) => first_of_next(y, Month::December),
+        PartialDate::Month(y, m) => first_of_next(y, m),
+        PartialDate::Day(d) => d,
+    }
+}
+
+/// `later` (at `path`) must not be certainly before `earlier`: with partial dates, only when
+/// every day `later` can mean comes before every day `earlier` can mean.
+pub(crate) fn partial_not_before(
+    p: &mut Problems,
+    path: &str,
+    earlier: Option<crate::dates::PartialDate>,
+    later: Option<crate::dates::PartialDate>,
+    earlier_name: &str,
+) {
+    if let (Some(a), Some(b)) = (earlier, later)
+        && latest(b) < a.earliest()
+    {
+        p.push(path, format!("is before {earlier_name}"));
+    }
+}

@@ -69,5 +69,39 @@ macro_rules! wire_enum {
 }
 pub(crate) use wire_enum;
 
+/// An action not allowed in the current state (→ 409 with `code`, `reason` and `allowed`).
+/// `K` is the kind of action of the machine that refused: [`workflow::ActionKind`],
+/// [`referral::ReferralActionKind`], [`transfer::TransferActionKind`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error("{reason}")]
+pub struct Refusal<K = workflow::ActionKind> {
+    /// Stable snake_case, e.g. `case_closed`, `approval_required`, `own_request`.
+    pub code: String,
+    pub reason: String,
+    /// What may be done instead, now, by this actor.
+    pub allowed: Vec<K>,
+}
+
+impl<K> Refusal<K> {
+    pub(crate) fn new(code: &str, reason: impl Into<String>, allowed: Vec<K>) -> Self {
+        Self {
+            code: code.to_string(),
+            reason: reason.into(),
+            allowed,
+        }
+    }
+}
+
+/// The hook for consent (the access layer's business): proof, made by whoever checked the
+/// child's consent or another legal basis, that the case may be shared with `recipient` for
+/// `purpose`. A referral or a transfer demands one that names its own recipient and purpose, so
+/// a check made for one agency or service cannot be reused for another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentCheck {
+    pub recipient: crate::ids::AgencyId,
+    /// A service type code for a referral (`education`, `legal_aid`, …), `transfer` for a transfer.
+    pub purpose: String,
+}
+
 // Calendar dates travel as `YYYY-MM-DD`, instants as RFC 3339, in every stored casework value.
 time::serde::format_description!(pub(crate) ymd, Date, "[year]-[month]-[day]");

@@ -33,6 +33,8 @@ use super::check::{
 use super::codes::{BID_DECISIONS, CLOSURE_REASONS};
 use super::{wire_enum, ymd};
 
+pub use super::Refusal;
+
 /// Fewest members of a BID panel (UNHCR BID guidelines: a multi-disciplinary panel of at least
 /// three people).
 pub const MIN_BID_PANEL: usize = 3;
@@ -458,18 +460,6 @@ impl Event {
 pub struct Applied {
     pub next: Workflow,
     pub events: Vec<Event>,
-}
-
-/// An action not allowed in the current state (→ 409 with `code`, `reason` and `allowed`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[error("{reason}")]
-pub struct Refusal {
-    /// Stable snake_case, e.g. `case_closed`, `approval_required`, `own_request`.
-    pub code: String,
-    pub reason: String,
-    /// What may be done instead, now, by this actor.
-    pub allowed: Vec<ActionKind>,
 }
 
 type Guard = Result<(), (&'static str, String)>;
@@ -1056,12 +1046,10 @@ pub fn check_invariants(w: &Workflow) -> Result<(), String> {
             }
         }
         None if w.stage == Stage::Closed => return fail("closed without a closure"),
-        Some(c) => {
-            if c.closed_at.is_some() || c.approval.is_cleared() {
-                return fail("an open case holds a completed closure");
-            }
+        Some(c) if c.closed_at.is_some() || c.approval.is_cleared() => {
+            return fail("an open case holds a completed closure");
         }
-        None => {}
+        _ => {}
     }
     if w.stage == Stage::Closed && w.pending_approval().is_some() {
         return fail("a closed case has an approval waiting");
@@ -1122,10 +1110,9 @@ pub fn check_invariants(w: &Workflow) -> Result<(), String> {
         return fail("a BID other than the last awaits its decision");
     }
     if !w.bids.is_empty()
-        && !w
-            .assessment
+        && w.assessment
             .as_ref()
-            .is_some_and(|a| a.completed_on.is_some())
+            .is_none_or(|a| a.completed_on.is_none())
     {
         return fail("a BID without a completed assessment");
     }
