@@ -620,4 +620,76 @@ mod tests {
         }
         assert_eq!(Arrangement::ALL.len(), CareArrangement::ALL.len());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Record {
+                kind: usize,
+                start: i64,
+                length: Option<i64>,
+            },
+            EndCurrent {
+                at: i64,
+            },
+        }
+
+        fn day(offset: i64) -> String {
+            format_date(TODAY - time::Duration::days(offset))
+        }
+
+        fn arb_op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                3 => (0..Arrangement::ALL.len(), 0i64..400, prop::option::of(0i64..120))
+                    .prop_map(|(kind, start, length)| Op::Record { kind, start, length }),
+                1 => (0i64..400).prop_map(|at| Op::EndCurrent { at }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Whatever is recorded in whatever order, the history stays valid and the alert
+            /// says exactly whether the child is detained now.
+            #[test]
+            fn the_history_stays_valid_and_the_alert_follows_detention(
+                ops in prop::collection::vec(arb_op(), 1..40)
+            ) {
+                let mut h: Vec<Placement> = Vec::new();
+                for op in ops {
+                    let result = match &op {
+                        Op::Record { kind, start, length } => {
+                            let d = PlacementDoc {
+                                kind: Arrangement::ALL[*kind].as_str().into(),
+                                start_date: day(*start),
+                                // An end after today is refused by validation, as it should be.
+                                end_date: length.map(|l| day(start - l)),
+                                ..PlacementDoc::default()
+                            };
+                            record(&h, &d, TODAY)
+                        }
+                        Op::EndCurrent { at } => end_current(&h, &day(*at), TODAY),
+                    };
+                    let Ok(r) = result else { continue };
+                    let before = current_detention(&h, TODAY).is_some();
+                    let problems = check_history(&r.history, TODAY);
+                    prop_assert!(problems.is_empty(), "{op:?} broke the history: {problems}");
+                    prop_assert!(r.history.windows(2).all(|w| w[0].start_date <= w[1].start_date));
+                    let current = r.history.iter().find(|p| p.is_current());
+                    let detained = current.is_some_and(|p| p.kind.is_detention());
+                    let open_alerts = alerts(CaseId(uuid::Uuid::nil()), &r.history, TODAY);
+                    prop_assert_eq!(open_alerts.len(), usize::from(detained));
+                    let started = r.events.iter().any(|e| matches!(e, PlacementEvent::DetentionStarted { .. }));
+                    let ended = r.events.iter().any(|e| matches!(e, PlacementEvent::DetentionEnded { .. }));
+                    prop_assert_eq!(started, !before && detained);
+                    prop_assert_eq!(ended, before && !detained);
+                    prop_assert!(days_detained(&r.history, TODAY) >= open_alerts.first().map_or(0, |a| a.days));
+                    h = r.history;
+                }
+            }
+        }
+    }
 }
