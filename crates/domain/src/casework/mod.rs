@@ -92,6 +92,28 @@ impl<K> Refusal<K> {
     }
 }
 
+/// Why a casework change was not made: its fields (→ 422 naming each) or the state of the case
+/// (→ 409 with the allowed actions). Nothing was changed either way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejected<K = workflow::ActionKind> {
+    #[error("{0}")]
+    Invalid(crate::problems::Problems),
+    #[error("{0}")]
+    Refused(Refusal<K>),
+}
+
+impl<K> From<crate::problems::Problems> for Rejected<K> {
+    fn from(p: crate::problems::Problems) -> Self {
+        Self::Invalid(p)
+    }
+}
+
+impl<K> From<Refusal<K>> for Rejected<K> {
+    fn from(r: Refusal<K>) -> Self {
+        Self::Refused(r)
+    }
+}
+
 /// The hook for consent (the access layer's business): proof, made by whoever checked the
 /// child's consent or another legal basis, that the case may be shared with `recipient` for
 /// `purpose`. A referral or a transfer demands one that names its own recipient and purpose, so

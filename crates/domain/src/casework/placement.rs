@@ -19,7 +19,8 @@ use crate::ids::CaseId;
 use crate::problems::Problems;
 
 use super::check::{date, not_before, required_code, required_date};
-use super::{wire_enum, ymd};
+use super::workflow::{Action, CaseChange, Ctx, Workflow};
+use super::{Rejected, wire_enum, ymd};
 
 /// A placement as the API takes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -185,6 +186,19 @@ pub enum PlacementEvent {
     },
 }
 
+impl PlacementEvent {
+    /// The audit action name.
+    pub fn audit_name(&self) -> &'static str {
+        match self {
+            Self::Placed { .. } => "case.placement.recorded",
+            Self::Ended { .. } => "case.placement.ended",
+            Self::DetentionStarted { .. } => "case.detention.started",
+            Self::DetentionEnded { .. } => "case.detention.ended",
+            Self::MovedToAlternative { .. } => "case.detention.alternative",
+        }
+    }
+}
+
 /// The history after a change, and what the change meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
@@ -255,6 +269,24 @@ pub fn record(
         history: next,
         events,
     })
+}
+
+/// [`record`] on a case: refused (409) when the workflow does not allow a change of placement
+/// (a closed case), before the fields are looked at; then as [`record`]. The history entry and
+/// the audit entries are the workflow's `case_changed` event and `events`.
+pub fn record_on_case(
+    workflow: &Workflow,
+    ctx: &Ctx<'_>,
+    history: &[Placement],
+    doc: &PlacementDoc,
+) -> Result<Recorded, Rejected> {
+    workflow.apply(
+        &Action::ChangeCase {
+            what: CaseChange::Placement,
+        },
+        ctx,
+    )?;
+    Ok(record(history, doc, ctx.now.date())?)
 }
 
 /// Ends the current placement on `end_date` (a release with no new arrangement known).
@@ -591,6 +623,43 @@ mod tests {
             paths(&check_history(&two_open, TODAY)),
             ["placements.1.start_date", "placements"]
         );
+    }
+
+    #[test]
+    fn a_closed_case_refuses_a_placement_before_reading_it() {
+        use crate::casework::workflow::{ApprovalSettings, Stage};
+        let settings = ApprovalSettings {
+            closure: false,
+            ..ApprovalSettings::default()
+        };
+        let ctx = Ctx {
+            actor: crate::ids::UserId(uuid::Uuid::from_u128(1)),
+            may_approve: false,
+            settings: &settings,
+            now: time::macros::datetime!(2026-11-23 10:00 UTC),
+        };
+        let open = Workflow::new(ctx.now);
+        let body = doc("immigration_detention", "2026-01-05", None);
+        let r = record_on_case(&open, &ctx, &[], &body).unwrap();
+        assert_eq!(r.events[1].audit_name(), "case.detention.started");
+        let closed = open
+            .apply(
+                &Action::Close {
+                    reason: "duplicate".into(),
+                },
+                &ctx,
+            )
+            .unwrap()
+            .next;
+        assert_eq!(closed.stage, Stage::Closed);
+        match record_on_case(&closed, &ctx, &[], &PlacementDoc::default()) {
+            Err(Rejected::Refused(r)) => assert_eq!(r.code, "case_closed"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        match record_on_case(&open, &ctx, &[], &PlacementDoc::default()) {
+            Err(Rejected::Invalid(p)) => assert_eq!(paths(&p), ["type", "start_date"]),
+            other => panic!("expected problems, got {other:?}"),
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::check::{
     MAX_NOTE_CHARS, MAX_TEXT_CHARS, required_code, required_id, required_listed, required_text,
 };
 use super::codes::FLAG_REASONS;
-use super::{ConsentCheck, Refusal, wire_enum};
+use super::{ConsentCheck, Refusal, Rejected, wire_enum};
 
 /// The purpose a [`ConsentCheck`] names for a transfer.
 pub const TRANSFER_PURPOSE: &str = "transfer";
@@ -147,13 +147,13 @@ pub fn request_transfer(
         p.push("to_agency_id", "is the agency that holds the case");
     }
     let (Some(to_agency), Some(reason)) = (to, reason) else {
-        return Err(TransferError::Invalid(p));
+        return Err(Rejected::Invalid(p));
     };
     if !p.is_empty() {
-        return Err(TransferError::Invalid(p));
+        return Err(Rejected::Invalid(p));
     }
     if past.iter().any(|t| t.status == TransferStatus::Pending) {
-        return Err(TransferError::Refused(Refusal::new(
+        return Err(Rejected::Refused(Refusal::new(
             "transfer_pending",
             "a transfer of this case already awaits an answer",
             vec![TransferActionKind::Cancel],
@@ -162,7 +162,7 @@ pub fn request_transfer(
     match consent {
         Some(c) if c.recipient == to_agency && c.purpose == TRANSFER_PURPOSE => {}
         _ => {
-            return Err(TransferError::Refused(Refusal::new(
+            return Err(Rejected::Refused(Refusal::new(
                 "consent_required",
                 "a transfer needs the child's consent (or another legal basis) for the receiving agency",
                 vec![],
@@ -183,13 +183,7 @@ pub fn request_transfer(
 }
 
 /// Why a transfer could not be made: bad fields (→ 422) or the state (→ 409).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransferError {
-    #[error("{0}")]
-    Invalid(Problems),
-    #[error("{0}")]
-    Refused(Refusal<TransferActionKind>),
-}
+pub type TransferError = Rejected<TransferActionKind>;
 
 /// `{"action": "decline", "comment": "…"}`
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -476,7 +470,7 @@ mod tests {
             purpose: TRANSFER_PURPOSE.into(),
         };
         let e = request_transfer(&doc, agency(1), &[], None, user(1), NOW).unwrap_err();
-        assert!(matches!(e, TransferError::Refused(r) if r.code == "consent_required"));
+        assert!(matches!(e, Rejected::Refused(r) if r.code == "consent_required"));
         let t = request_transfer(&doc, agency(1), &[], Some(&consent), user(1), NOW).unwrap();
         let e = request_transfer(
             &doc,
@@ -487,7 +481,7 @@ mod tests {
             NOW,
         )
         .unwrap_err();
-        assert!(matches!(e, TransferError::Refused(r) if r.code == "transfer_pending"));
+        assert!(matches!(e, Rejected::Refused(r) if r.code == "transfer_pending"));
 
         let r = t
             .apply(TransferActionKind::Accept, None, user(1), agency(1), NOW)
@@ -518,8 +512,7 @@ mod tests {
             to_agency_id: agency(1).to_string(),
             reason: " ".into(),
         };
-        let Err(TransferError::Invalid(p)) =
-            request_transfer(&doc, agency(1), &[], None, user(1), NOW)
+        let Err(Rejected::Invalid(p)) = request_transfer(&doc, agency(1), &[], None, user(1), NOW)
         else {
             panic!("expected problems");
         };
