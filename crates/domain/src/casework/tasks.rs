@@ -85,6 +85,7 @@ wire_enum!(TaskKind {
     Assessment = "assessment",
     CasePlan = "case_plan",
     FollowUp = "follow_up",
+    PlanAction = "plan_action",
     ApprovalDecision = "approval_decision",
     BidReview = "bid_review",
     LegalStatusRenewal = "legal_status_renewal",
@@ -154,14 +155,15 @@ pub fn due(case: &CaseState<'_>, settings: &TaskSettings, now: OffsetDateTime) -
             start_of(done) + Duration::days(times.case_plan_within_days),
             None,
         ),
-        (Stage::Implementation | Stage::FollowUp, _) => {
-            let last = w
-                .follow_ups
-                .iter()
-                .map(|f| start_of(f.on))
-                .max()
-                .unwrap_or(w.stage_since)
-                .max(w.stage_since.min(now));
+        (stage @ (Stage::Implementation | Stage::FollowUp), _) => {
+            // Counted from the last visit (the day it happened, not the day it was typed in),
+            // or from when implementation (re)started if that is later.
+            let visited = w.follow_ups.iter().map(|f| start_of(f.on)).max();
+            let last = match (stage, visited) {
+                (Stage::FollowUp, Some(v)) => v,
+                (_, Some(v)) => v.max(w.stage_since),
+                (_, None) => w.stage_since,
+            };
             push(
                 TaskKind::FollowUp,
                 TaskFor::Caseworker,
@@ -170,6 +172,23 @@ pub fn due(case: &CaseState<'_>, settings: &TaskSettings, now: OffsetDateTime) -
             );
         }
         _ => {}
+    }
+
+    if matches!(w.stage, Stage::Implementation | Stage::FollowUp)
+        && let Some(plan) = &w.case_plan
+    {
+        for (i, g) in plan.goals.iter().enumerate() {
+            for (j, a) in g.actions.iter().enumerate() {
+                if a.done_on.is_none() {
+                    push(
+                        TaskKind::PlanAction,
+                        TaskFor::Caseworker,
+                        start_of(a.due),
+                        Some(format!("goals.{i}.actions.{j}")),
+                    );
+                }
+            }
+        }
     }
 
     if let Some(subject) = w.pending_approval()
@@ -334,6 +353,7 @@ mod tests {
                 action: "a".into(),
                 responsible: "r".into(),
                 due: date!(2026 - 12 - 01),
+                done_on: None,
             }],
         }];
         w = apply(&w, Action::SetCasePlan { goals }, at);
@@ -347,9 +367,29 @@ mod tests {
             &s,
             datetime!(2026-11-23 00:00 UTC),
         );
+        let kinds: Vec<(TaskKind, OffsetDateTime, Option<&str>)> = t
+            .iter()
+            .map(|t| (t.kind, t.due, t.about.as_deref()))
+            .collect();
         assert_eq!(
-            (t[0].kind, t[0].due),
-            (TaskKind::FollowUp, datetime!(2026-12-05 12:00 UTC))
+            kinds,
+            [
+                (
+                    TaskKind::PlanAction,
+                    datetime!(2026-12-01 00:00 UTC),
+                    Some("goals.0.actions.0")
+                ),
+                (TaskKind::FollowUp, datetime!(2026-12-05 12:00 UTC), None),
+            ]
+        );
+        w = apply(
+            &w,
+            Action::CompletePlanAction {
+                goal: 0,
+                action: 0,
+                done_on: date!(2026 - 11 - 23),
+            },
+            datetime!(2026-11-23 12:00 UTC),
         );
         w = apply(
             &w,
@@ -357,7 +397,7 @@ mod tests {
                 on: date!(2026 - 11 - 25),
                 note: None,
             },
-            datetime!(2026-11-25 15:00 UTC),
+            datetime!(2026-11-27 15:00 UTC),
         );
         let t = due(
             &state(&w, RiskLevel::High),
@@ -366,7 +406,7 @@ mod tests {
         );
         assert_eq!(
             (t[0].due, t[0].overdue),
-            (datetime!(2026-12-02 15:00 UTC), true)
+            (datetime!(2026-12-02 00:00 UTC), true)
         );
         // A pending closure is on the supervisor's list; a closed case has no tasks.
         w = apply(

@@ -78,6 +78,7 @@ wire_enum!(
         Reject = "reject",
         SetCasePlan = "set_case_plan",
         StartImplementation = "start_implementation",
+        CompletePlanAction = "complete_plan_action",
         RecordFollowUp = "record_follow_up",
         ReviseCasePlan = "revise_case_plan",
         ConveneBidPanel = "convene_bid_panel",
@@ -247,6 +248,9 @@ pub struct PlanAction {
     pub responsible: String,
     #[serde(with = "ymd")]
     pub due: Date,
+    /// The day it was done; open until then (and a task once due).
+    #[serde(with = "ymd::option", default)]
+    pub done_on: Option<Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -360,6 +364,12 @@ pub enum Action {
         goals: Vec<Goal>,
     },
     StartImplementation,
+    /// Marks action `action` of goal `goal` (indices into the current plan) done.
+    CompletePlanAction {
+        goal: usize,
+        action: usize,
+        done_on: Date,
+    },
     RecordFollowUp {
         on: Date,
         note: Option<String>,
@@ -399,6 +409,7 @@ impl Action {
             Self::Reject { .. } => ActionKind::Reject,
             Self::SetCasePlan { .. } => ActionKind::SetCasePlan,
             Self::StartImplementation => ActionKind::StartImplementation,
+            Self::CompletePlanAction { .. } => ActionKind::CompletePlanAction,
             Self::RecordFollowUp { .. } => ActionKind::RecordFollowUp,
             Self::ReviseCasePlan => ActionKind::ReviseCasePlan,
             Self::ConveneBidPanel { .. } => ActionKind::ConveneBidPanel,
@@ -424,6 +435,7 @@ pub enum Event {
     Approved { subject: Subject },
     Rejected { subject: Subject },
     CasePlanSet { version: u32 },
+    PlanActionCompleted { goal: usize, action: usize },
     FollowUpRecorded,
     BidPanelConvened { members: usize },
     BidDecided { outcome: String },
@@ -444,6 +456,7 @@ impl Event {
             Self::Approved { .. } => "case.workflow.approved",
             Self::Rejected { .. } => "case.workflow.rejected",
             Self::CasePlanSet { .. } => "case.workflow.case_plan_set",
+            Self::PlanActionCompleted { .. } => "case.workflow.plan_action_completed",
             Self::FollowUpRecorded => "case.workflow.follow_up_recorded",
             Self::BidPanelConvened { .. } => "case.workflow.bid_panel_convened",
             Self::BidDecided { .. } => "case.workflow.bid_decided",
@@ -622,6 +635,24 @@ impl Workflow {
                     p.approval = p.approval.passed();
                 }
                 next.move_to(Stage::Implementation, now, &mut events);
+            }
+            Action::CompletePlanAction {
+                goal,
+                action,
+                done_on,
+            } => {
+                if let Some(a) = next
+                    .case_plan
+                    .as_mut()
+                    .and_then(|p| p.goals.get_mut(*goal))
+                    .and_then(|g| g.actions.get_mut(*action))
+                {
+                    a.done_on = Some(*done_on);
+                }
+                events.push(Event::PlanActionCompleted {
+                    goal: *goal,
+                    action: *action,
+                });
             }
             Action::RecordFollowUp { on, note } => {
                 next.follow_ups.push(FollowUp {
@@ -868,6 +899,25 @@ impl Workflow {
                 stage_is(&[Stage::CasePlanning], "starting implementation")?;
                 self.may_pass(Subject::CasePlan, s)
             }
+            Action::CompletePlanAction { goal, action, .. } => {
+                stage_is(
+                    &[Stage::Implementation, Stage::FollowUp],
+                    "completing a plan action",
+                )?;
+                let exists = self
+                    .case_plan
+                    .as_ref()
+                    .and_then(|p| p.goals.get(*goal))
+                    .is_some_and(|g| *action < g.actions.len());
+                if exists {
+                    Ok(())
+                } else {
+                    no(
+                        "no_such_plan_action",
+                        format!("the case plan has no action {action} under goal {goal}"),
+                    )
+                }
+            }
             Action::RecordFollowUp { .. } => stage_is(
                 &[Stage::Implementation, Stage::FollowUp],
                 "recording a follow-up",
@@ -972,6 +1022,11 @@ fn probes(today: Date) -> Vec<Action> {
     out.extend([
         Action::SetCasePlan { goals: Vec::new() },
         Action::StartImplementation,
+        Action::CompletePlanAction {
+            goal: 0,
+            action: 0,
+            done_on: today,
+        },
         Action::RecordFollowUp {
             on: today,
             note: None,
@@ -1151,6 +1206,13 @@ pub enum ActionDoc {
         goals: Vec<GoalDoc>,
     },
     StartImplementation,
+    /// `goal` and `plan_action` are indices into the current plan's goals and their actions.
+    CompletePlanAction {
+        goal: usize,
+        plan_action: usize,
+        /// YYYY-MM-DD, not in the future.
+        done_on: String,
+    },
     RecordFollowUp {
         /// YYYY-MM-DD, not in the future.
         on: String,
@@ -1200,6 +1262,9 @@ pub struct PlanActionDoc {
     pub responsible: String,
     /// YYYY-MM-DD; may be in the future.
     pub due: String,
+    /// YYYY-MM-DD, not in the future: carried over when a revised plan keeps a done action.
+    #[serde(default)]
+    pub done_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1291,6 +1356,25 @@ pub fn validate_action(
             Some(Action::SetCasePlan { goals })
         }
         ActionDoc::StartImplementation => Some(Action::StartImplementation),
+        ActionDoc::CompletePlanAction {
+            goal,
+            plan_action: action,
+            done_on,
+        } => {
+            let done_on = required_date(&mut p, "done_on", &done_on, today, false);
+            match current.case_plan.as_ref().map(|plan| plan.goals.get(goal)) {
+                Some(None) => p.push("goal", format!("the case plan has no goal {goal}")),
+                Some(Some(g)) if action >= g.actions.len() => {
+                    p.push("plan_action", format!("goal {goal} has no action {action}"));
+                }
+                _ => {}
+            }
+            done_on.map(|done_on| Action::CompletePlanAction {
+                goal,
+                action,
+                done_on,
+            })
+        }
         ActionDoc::RecordFollowUp { on, note } => {
             let on = required_date(&mut p, "on", &on, today, false);
             let note = text(&mut p, "note", note.as_deref(), MAX_TEXT_CHARS);
@@ -1385,11 +1469,19 @@ fn case_plan_goals(p: &mut Problems, goals: &[GoalDoc], today: Date) -> Vec<Goal
             );
             // A plan may be written down after some of its actions were due.
             let due = required_date(p, &format!("{at}.due"), &a.due, today, true);
+            let done_on = super::check::date(
+                p,
+                &format!("{at}.done_on"),
+                a.done_on.as_deref(),
+                today,
+                false,
+            );
             if let (Some(action), Some(responsible), Some(due)) = (action, responsible, due) {
                 actions.push(PlanAction {
                     action,
                     responsible,
                     due,
+                    done_on,
                 });
             }
         }

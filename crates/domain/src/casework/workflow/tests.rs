@@ -36,6 +36,7 @@ fn goals() -> Vec<Goal> {
             action: "Find a foster family".into(),
             responsible: "caseworker".into(),
             due: date!(2026 - 12 - 15),
+            done_on: None,
         }],
     }]
 }
@@ -464,6 +465,40 @@ fn a_revised_plan_needs_approval_again() {
 }
 
 #[test]
+fn plan_actions_are_marked_done_during_implementation() {
+    let s = ApprovalSettings {
+        case_plan: false,
+        ..ApprovalSettings::default()
+    };
+    let cw = caseworker(&s);
+    let (w, _) = run(
+        assessed(&s),
+        &[(&cw, Action::SetCasePlan { goals: goals() })],
+    );
+    let doc = |goal: usize, action: usize| {
+        action_from_json(json!({
+            "action": "complete_plan_action", "goal": goal, "plan_action": action, "done_on": "2026-11-22"
+        }))
+        .unwrap()
+    };
+    let a = validate_action(doc(0, 0), &w, TODAY).unwrap();
+    assert_eq!(w.apply(&a, &cw).unwrap_err().code, "wrong_stage");
+    let (w, _) = run(w, &[(&cw, Action::StartImplementation), (&cw, a)]);
+    let done = &w.case_plan.as_ref().unwrap().goals[0].actions[0];
+    assert_eq!(done.done_on, Some(date!(2026 - 11 - 22)));
+    let paths = |d| {
+        validate_action(d, &w, TODAY)
+            .unwrap_err()
+            .errors()
+            .iter()
+            .map(|e| e.path.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(paths(doc(3, 0)), ["goal"]);
+    assert_eq!(paths(doc(0, 5)), ["plan_action"]);
+}
+
+#[test]
 fn a_bid_needs_an_assessment_a_panel_and_undertakings() {
     let s = ApprovalSettings::default();
     let cw = caseworker(&s);
@@ -624,6 +659,11 @@ fn arb_action() -> impl Strategy<Value = Action> {
         }),
         Just(Action::SetCasePlan { goals: goals() }),
         Just(Action::StartImplementation),
+        (0usize..2, 0usize..2).prop_map(|(goal, action)| Action::CompletePlanAction {
+            goal,
+            action,
+            done_on: TODAY
+        }),
         Just(Action::RecordFollowUp {
             on: TODAY,
             note: None
