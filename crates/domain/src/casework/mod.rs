@@ -92,6 +92,15 @@ impl<K> Refusal<K> {
     }
 }
 
+/// A deployment's case-management settings, as `haven.toml` would hold them under `[casework]`;
+/// whatever is left out keeps its default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub approvals: workflow::ApprovalSettings,
+    pub tasks: tasks::TaskSettings,
+}
+
 /// Why a casework change was not made: its fields (→ 422 naming each) or the state of the case
 /// (→ 409 with the allowed actions). Nothing was changed either way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,6 +132,23 @@ pub struct ConsentCheck {
     pub recipient: crate::ids::AgencyId,
     /// A service type code for a referral (`education`, `legal_aid`, …), `transfer` for a transfer.
     pub purpose: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_from_toml_keep_defaults_for_what_is_left_out() {
+        let s: Settings = toml::from_str(
+            "[approvals]\nclosure = false\n[tasks.high]\nassessment_within_hours = 12\ncase_plan_within_days = 2\nfollow_up_every_days = 3\n",
+        )
+        .unwrap();
+        assert!(s.approvals.assessment && !s.approvals.closure);
+        assert_eq!(s.tasks.high.assessment_within_hours, 12);
+        assert_eq!(s.tasks.medium, tasks::TaskSettings::default().medium);
+        assert!(toml::from_str::<Settings>("[approvals]\nclosure_typo = true\n").is_err());
+    }
 }
 
 // Calendar dates travel as `YYYY-MM-DD`, instants as RFC 3339, in every stored casework value.

@@ -514,4 +514,49 @@ mod tests {
         };
         assert_eq!(validate(&doc, TODAY).unwrap().service, "civil_registry");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Whoever tries whatever, a referral only moves along its edges, and only the
+            /// receiving agency accepts, declines or completes it.
+            #[test]
+            fn a_referral_moves_only_along_its_edges(
+                internal in any::<bool>(),
+                tries in prop::collection::vec((1u128..=3, 0usize..4), 1..20),
+            ) {
+                let v = ValidReferral { to_agency: (!internal).then(|| agency(2)), ..to_school() };
+                let consent = ConsentCheck { recipient: agency(2), purpose: "education".into() };
+                let mut r = make(v, agency(1), user(1), Some(&consent), NOW).unwrap();
+                for (who, k) in tries {
+                    let kind = ReferralActionKind::ALL[k];
+                    let a = ReferralAction { kind, comment: Some("c".into()), education: None };
+                    let allowed = r.allowed(agency(who));
+                    match r.apply(&a, user(who), agency(who), NOW) {
+                        Ok(next) => {
+                            use ReferralStatus as S;
+                            prop_assert!(allowed.contains(&kind));
+                            let edge = matches!(
+                                (r.status, next.status),
+                                (S::Requested, S::Accepted | S::Declined | S::Cancelled)
+                                    | (S::Accepted, S::Completed | S::Cancelled)
+                            );
+                            prop_assert!(edge, "{:?} -> {:?}", r.status, next.status);
+                            if kind != ReferralActionKind::Cancel {
+                                prop_assert_eq!(agency(who), r.to_agency);
+                            } else {
+                                prop_assert_eq!(agency(who), r.from_agency);
+                            }
+                            r = next;
+                        }
+                        Err(e) => prop_assert_eq!(e.allowed, allowed),
+                    }
+                }
+            }
+        }
+    }
 }
