@@ -8,7 +8,8 @@
 //!
 //! - [`workflow`]: the six steps, supervisor approvals, Best Interests Determination, closure and
 //!   reopening, as a state machine whose refusals name the actions that are allowed instead.
-//! - [`tasks`]: due dates from the risk level and the legal-status expiry.
+//! - [`tasks`]: due dates from the risk level, the case plan, pending approvals, BID reviews and
+//!   expiring legal status or documents.
 //! - [`placement`]: care arrangements as a history; detention alerts and days detained.
 //! - [`identity`]: birth registration, identity documents, legal status.
 //! - [`referral`]: services and referrals between agencies.
@@ -30,6 +31,8 @@ pub mod transfer;
 pub mod workflow;
 
 mod check;
+
+pub use check::{MAX_NOTE_CHARS, MAX_TEXT_CHARS};
 
 /// A closed set of codes that the domain's logic depends on (a workflow stage, a referral state),
 /// with the same string on the wire as in [`Self::as_str`]. Open-ended vocabularies (closure
