@@ -637,6 +637,7 @@ mod tests {
             may_approve: false,
             settings: &settings,
             now: time::macros::datetime!(2026-11-23 10:00 UTC),
+            separated_child: false,
         };
         let open = Workflow::new(ctx.now);
         let body = doc("immigration_detention", "2026-01-05", None);

@@ -261,6 +261,7 @@ mod tests {
             may_approve: false,
             settings: &s,
             now: at,
+            separated_child: false,
         };
         w.apply(&a, &ctx).unwrap().next
     }

@@ -18,7 +18,9 @@
 //!   waits for a decision at a time; a case cannot be closed while one waits.
 //! - A closed case refuses every change ([`Action::ChangeCase`]: services, referrals,
 //!   placements, …) until it is reopened; reopening returns it to the step it was closed from.
-//! - `plan_goals_met` can close a case only once its plan is being implemented.
+//! - `plan_goals_met` can close a case only once its plan is being implemented, and
+//!   `durable_solution` closes the case of an unaccompanied or separated child only after a Best
+//!   Interests Determination has decided (UNHCR: BID is mandatory for durable solutions for UASC).
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -144,6 +146,9 @@ pub struct Ctx<'a> {
     pub may_approve: bool,
     pub settings: &'a ApprovalSettings,
     pub now: OffsetDateTime,
+    /// Whether the child is unaccompanied or separated (the case's separation status): a
+    /// durable solution for such a child needs a Best Interests Determination first.
+    pub separated_child: bool,
 }
 
 /// Where a step's approval stands.
@@ -966,6 +971,15 @@ impl Workflow {
                     return no(
                         "goals_not_implemented",
                         "plan_goals_met needs a case plan that is being implemented",
+                    );
+                }
+                if reason == "durable_solution"
+                    && ctx.separated_child
+                    && !self.bids.iter().any(|b| b.decision.is_some())
+                {
+                    return no(
+                        "bid_required",
+                        "a durable solution for an unaccompanied or separated child needs a Best Interests Determination",
                     );
                 }
                 Ok(())

@@ -18,6 +18,7 @@ fn caseworker(settings: &ApprovalSettings) -> Ctx<'_> {
         may_approve: false,
         settings,
         now: NOW,
+        separated_child: false,
     }
 }
 
@@ -618,6 +619,67 @@ fn every_bad_field_of_an_action_is_named() {
 }
 
 #[test]
+fn a_durable_solution_for_a_separated_child_needs_a_bid() {
+    let s = ApprovalSettings {
+        closure: false,
+        ..ApprovalSettings::default()
+    };
+    let cw = Ctx {
+        separated_child: true,
+        ..caseworker(&s)
+    };
+    let close = Action::Close {
+        reason: "durable_solution".into(),
+    };
+    let w = assessed(&s);
+    assert_eq!(w.apply(&close, &cw).unwrap_err().code, "bid_required");
+    assert!(w.apply(&close, &caseworker(&s)).is_ok());
+    let panel = (0..3)
+        .map(|i| PanelMember {
+            name: format!("Member {i}"),
+            role: "panel".into(),
+            user_id: None,
+            undertaking_signed_on: TODAY,
+        })
+        .collect();
+    let (w, events) = run(
+        w,
+        &[
+            (
+                &cw,
+                Action::ConveneBidPanel {
+                    convened_on: TODAY,
+                    panel,
+                },
+            ),
+            (
+                &cw,
+                Action::RecordBidDecision {
+                    decision: BidDecision {
+                        outcome: "resettlement".into(),
+                        decided_on: TODAY,
+                        review_on: date!(2027 - 05 - 23),
+                        summary: None,
+                    },
+                },
+            ),
+            (&cw, close),
+        ],
+    );
+    assert!(w.is_closed());
+    let wire = serde_json::to_value(&events).unwrap();
+    assert_eq!(
+        wire,
+        json!([
+            {"event": "bid_panel_convened", "members": 3},
+            {"event": "bid_decided", "outcome": "resettlement"},
+            {"event": "closed", "reason": "durable_solution"},
+            {"event": "stage_changed", "from": "assessment", "to": "closed"},
+        ])
+    );
+}
+
+#[test]
 fn a_stored_workflow_reads_back_as_written() {
     let s = ApprovalSettings::default();
     let w = assessed(&s);
@@ -639,7 +701,12 @@ fn a_stored_workflow_reads_back_as_written() {
 
 fn arb_action() -> impl Strategy<Value = Action> {
     let subject = prop::sample::select(Subject::ALL.to_vec());
-    let reason = prop::sample::select(vec!["plan_goals_met", "duplicate", "transferred"]);
+    let reason = prop::sample::select(vec![
+        "plan_goals_met",
+        "durable_solution",
+        "duplicate",
+        "transferred",
+    ]);
     prop_oneof![
         prop::sample::select(BiaKind::ALL.to_vec())
             .prop_map(|kind| Action::StartAssessment { kind }),
@@ -718,12 +785,13 @@ proptest! {
     #[test]
     fn no_sequence_of_actions_reaches_an_invalid_state(
         settings in (any::<bool>(), any::<bool>(), any::<bool>()),
+        separated_child in any::<bool>(),
         steps in prop::collection::vec(arb_step(), 1..80),
     ) {
         let settings = ApprovalSettings { assessment: settings.0, case_plan: settings.1, closure: settings.2 };
         let mut w = Workflow::new(NOW);
         for (i, (who, may_approve, action, steer)) in steps.into_iter().enumerate() {
-            let ctx = Ctx { actor: user(who), may_approve, settings: &settings, now: NOW + time::Duration::minutes(i as i64) };
+            let ctx = Ctx { actor: user(who), may_approve, settings: &settings, now: NOW + time::Duration::minutes(i as i64), separated_child };
             let action = steer.and_then(|pick| steered(&w, &ctx, pick)).unwrap_or(action);
             let allowed = w.allowed_actions(&ctx);
             match w.apply(&action, &ctx) {
@@ -743,6 +811,9 @@ proptest! {
                     // What the deployment requires is what the record shows.
                     if next.is_closed() && !w.is_closed() && settings.closure {
                         prop_assert!(matches!(next.closure.as_ref().map(|c| &c.approval), Some(Approval::Approved { .. })), "closed without the required approval");
+                    }
+                    if separated_child && next.closure != w.closure && next.closure.as_ref().is_some_and(|c| c.reason == "durable_solution") {
+                        prop_assert!(next.bids.iter().any(|b| b.decision.is_some()), "a durable solution for a separated child without a BID");
                     }
                     if settings.assessment && next.case_plan.is_some() && w.case_plan.is_none() {
                         prop_assert!(matches!(next.assessment.as_ref().map(|a| &a.approval), Some(Approval::Approved { .. })), "planning without the required approval of the assessment");
