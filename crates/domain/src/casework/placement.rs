@@ -133,6 +133,30 @@ impl Placement {
     }
 }
 
+/// The placements a [`crate::case::CaseDoc`] holds today (validated, so their codes and dates
+/// parse), as a history: what the store and the demo data can hand to [`alerts`] and
+/// [`days_detained`] until the case document keeps this module's [`Placement`] (with its P-code).
+pub fn from_case(placements: &[crate::case::Placement]) -> Vec<Placement> {
+    let mut out: Vec<Placement> = placements
+        .iter()
+        .filter_map(|p| {
+            Some(Placement {
+                kind: Arrangement::parse(&p.kind).ok()?,
+                start_date: crate::dates::parse_date(&p.start_date).ok()?,
+                end_date: match p.end_date.as_deref() {
+                    Some(e) => Some(crate::dates::parse_date(e).ok()?),
+                    None => None,
+                },
+                place: p.place.clone(),
+                pcode: None,
+                provider: p.provider.clone(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|p| p.start_date);
+    out
+}
+
 /// Checks one placement's fields (→ 422 naming each).
 pub fn validate(doc: &PlacementDoc, today: Date) -> Result<Placement, Problems> {
     let mut p = Problems::new();
@@ -681,6 +705,32 @@ mod tests {
             paths(&end_current(&r.history, "2026-11-22", TODAY).unwrap_err()),
             ["end_date"]
         );
+    }
+
+    #[test]
+    fn a_case_documents_placements_read_as_a_history() {
+        let case = crate::case::CaseDoc {
+            given_name: Some("Amal".into()),
+            placements: vec![
+                crate::case::Placement {
+                    kind: "immigration_detention".into(),
+                    start_date: "2026-11-01".into(),
+                    ..crate::case::Placement::default()
+                },
+                crate::case::Placement {
+                    kind: "street".into(),
+                    start_date: "2026-10-01".into(),
+                    end_date: Some("2026-11-01".into()),
+                    ..crate::case::Placement::default()
+                },
+            ],
+            ..crate::case::CaseDoc::default()
+        };
+        let valid = crate::case::validate(case, TODAY).unwrap();
+        let h = from_case(&valid.doc.placements);
+        assert_eq!(h[0].kind, Arrangement::Street);
+        assert!(check_history(&h, TODAY).is_empty());
+        assert_eq!(alerts(CaseId(uuid::Uuid::nil()), &h, TODAY)[0].days, 23);
     }
 
     #[test]
