@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod case;
+pub mod casework;
 pub mod clock;
 pub mod codelist;
 pub mod country;
