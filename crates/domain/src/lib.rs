@@ -10,6 +10,7 @@ pub mod case;
 pub mod casework;
 pub mod clock;
 pub mod codelist;
+pub mod consent;
 pub mod country;
 pub mod dates;
 pub mod history;

@@ -13,6 +13,7 @@ use haven_domain::access::Permission;
 use haven_domain::access::{PermissionSet, RoleSpec};
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::{self, CaseDoc, CaseStatus, ValidCase};
+use haven_domain::consent::{self, ConsentDoc, ConsentRecord, Need};
 use haven_domain::history::{FieldChange, diff};
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::{authorize, authorize_in};
@@ -26,7 +27,9 @@ use time::{Date, OffsetDateTime};
 
 use crate::error::{StoreError, StoreResult};
 use crate::scope::Table;
-use crate::types::{AccessGrant, Alert, CaseRecord, HistoryEntry, Resealed, TracingRequestRecord};
+use crate::types::{
+    AccessGrant, Alert, CaseRecord, Consent, HistoryEntry, Resealed, TracingRequestRecord,
+};
 
 /// The record type of a case: its audit target kind and its `record_history.record_type`.
 pub const CASE: &str = "case";
@@ -138,6 +141,15 @@ pub fn check_admin(
     match by {
         None => Ok(()),
         Some(actor) => Ok(authorize_in(actor, permission, agency)?),
+    }
+}
+
+/// The permission check that comes before looking anything up, so a caller without it is told
+/// so (403) rather than that the thing is missing; the console (`None`) may do anything.
+pub fn may(by: Option<&Actor>, permission: Permission) -> StoreResult<()> {
+    match by {
+        None => Ok(()),
+        Some(actor) => Ok(authorize(actor, permission)?),
     }
 }
 
@@ -275,6 +287,110 @@ pub fn read_event(
         [one] => event.target(kind, one),
         many => event.details(json!({ "kind": kind, "ids": many })),
     }
+}
+
+// --- Consent -------------------------------------------------------------------------------------
+
+/// A new consent on `case` (already found in the actor's scope): validated for the child's age,
+/// with its audit event. The consent's content stays out of the audit entry.
+pub fn prepare_consent(
+    actor: &Actor,
+    case: &CaseRecord,
+    doc: ConsentDoc,
+    now: OffsetDateTime,
+) -> StoreResult<(Consent, AuditEvent)> {
+    authorize(actor, Permission::CaseUpdate)?;
+    let today = now.date();
+    let valid = consent::validate(doc, case::age(&case.doc, today), today)?;
+    let id = time_ordered_id(now);
+    let record = ConsentRecord {
+        id,
+        basis: valid.basis,
+        purposes: valid.purposes,
+        recipients: valid.recipients,
+        given_on: valid.given_on,
+        withdrawn_on: None,
+    };
+    let audit = AuditEvent::new(Some(actor.user_id), AuditAction::ConsentRecord)
+        .target(CASE, case.id)
+        .details(json!({
+            "consent": id.to_string(),
+            "basis": record.basis.as_str(),
+            "purposes": record.purposes.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            "recipients": record.recipients.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        }));
+    let consent = Consent {
+        case_id: case.id,
+        record,
+        doc: valid.doc,
+        recorded_by: actor.user_id,
+        recorded_at: now,
+    };
+    Ok((consent, audit))
+}
+
+/// Withdrawing a consent: from `on` (today when absent), never before it was given nor in the
+/// future, and only once.
+pub fn prepare_withdrawal(
+    actor: &Actor,
+    current: &Consent,
+    on: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<(Consent, AuditEvent)> {
+    authorize(actor, Permission::CaseUpdate)?;
+    let today = now.date();
+    let on = match on {
+        None => today,
+        Some(raw) => {
+            haven_domain::dates::parse_date(raw).map_err(|e| Problems::single("withdrawn_on", e))?
+        }
+    };
+    if on > today {
+        return Err(Problems::single("withdrawn_on", "is in the future").into());
+    }
+    if on < current.record.given_on {
+        return Err(Problems::single("withdrawn_on", "is before the consent was given").into());
+    }
+    if current.record.withdrawn_on.is_some() {
+        return Err(Problems::single("withdrawn_on", "the consent is already withdrawn").into());
+    }
+    let mut next = current.clone();
+    next.record.withdrawn_on = Some(on);
+    let audit = AuditEvent::new(Some(actor.user_id), AuditAction::ConsentWithdraw)
+        .target(CASE, current.case_id)
+        .details(json!({ "consent": current.record.id.to_string() }));
+    Ok((next, audit))
+}
+
+/// The rule before any use of a case's data that needs consent: the case's consents allow it, or
+/// an actor holding `consent.override` states why they act without. `Ok(Some(event))` is the
+/// override's audit event, to write in the same transaction as the use.
+pub fn require_consent(
+    actor: &Actor,
+    case: CaseId,
+    consents: &[ConsentRecord],
+    need: Need,
+    override_reason: Option<&str>,
+    today: time::Date,
+) -> StoreResult<Option<AuditEvent>> {
+    if consent::check(consents, need, today).is_some() {
+        return Ok(None);
+    }
+    let Some(reason) = override_reason else {
+        return Err(StoreError::ConsentRequired(need.describe()));
+    };
+    authorize(actor, Permission::ConsentOverride)?;
+    let reason = break_glass_reason(reason)?;
+    Ok(Some(
+        AuditEvent::new(Some(actor.user_id), AuditAction::ConsentOverride)
+            .target(CASE, case)
+            .details(json!({ "need": need.describe(), "reason_chars": reason.chars().count() })),
+    ))
+}
+
+/// Associated data binding a sealed consent body to its consent.
+pub(crate) fn consent_aad(consent: uuid::Uuid) -> String {
+    format!("consents:{consent}:body")
 }
 
 /// Rows `Store::reseal_all` rewrites per transaction.

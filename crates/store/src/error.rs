@@ -15,6 +15,10 @@ pub enum StoreError {
     /// What the actor lacks, in words fit to show them (`the role lacks case.create`).
     #[error("not permitted: {0}")]
     Denied(String),
+    /// The use of a child's data needs a consent (or other basis) the case does not have; the
+    /// message names what is needed.
+    #[error("consent required: {0}")]
+    ConsentRequired(String),
     /// A unique value (agency code, e-mail) is taken.
     #[error("{0} is already taken")]
     Duplicate(String),

@@ -25,6 +25,7 @@ use haven_domain::access::{PermissionSet, RoleSpec};
 use haven_domain::audit::AuditEvent;
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::Clock;
+use haven_domain::consent::ConsentDoc;
 use haven_domain::ids::AgencyId;
 use haven_domain::ids::{CaseId, TracingRequestId, UserId};
 use haven_domain::sensitivity::RecordKind;
@@ -183,6 +184,29 @@ pub trait Store: Send + Sync {
 
     /// Revokes a token at once. Audited.
     async fn revoke_token(&self, by: Option<&Actor>, id: uuid::Uuid) -> StoreResult<()>;
+
+    // --- Consent ------------------------------------------------------------------------------
+
+    /// The consents of a case in the actor's scope (`None` when it is not), oldest first. Audited
+    /// as a view of the case.
+    async fn consents(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<Consent>>>;
+
+    /// Records a consent (or other basis) on a case in the actor's scope. Audited.
+    async fn record_consent(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        doc: ConsentDoc,
+    ) -> StoreResult<Consent>;
+
+    /// Withdraws a consent from `on` (YYYY-MM-DD; today when absent). Audited.
+    async fn withdraw_consent(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        consent: uuid::Uuid,
+        on: Option<&str>,
+    ) -> StoreResult<Consent>;
 
     // --- Break-the-glass and alerts ----------------------------------------------------------
 

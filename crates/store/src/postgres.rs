@@ -15,6 +15,7 @@ use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seed
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
+use haven_domain::consent::ConsentDoc;
 use haven_domain::country::clip;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::authorize;
@@ -30,13 +31,14 @@ use uuid::Uuid;
 use crate::audit;
 use crate::door::{self, CaseWrite, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{self, HistoryPlace, RawRecord, RawRole, RawUser, col};
+use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
-    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Group, HistoryEntry,
-    LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest, Resealed,
-    SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord, UserCredentials,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Consent, Group,
+    HistoryEntry, LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest,
+    Resealed, SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
+    UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -129,6 +131,22 @@ fn token_from_row(row: &PgRow) -> StoreResult<TokenInfo> {
         permissions: rows::permissions_from_json(col(row, "permissions")?)?,
         revoked_at: col(row, "revoked_at")?,
     })
+}
+
+fn consent_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<Consent> {
+    RawConsent {
+        id: col(row, "id")?,
+        case_id: col(row, "case_id")?,
+        basis: col(row, "basis")?,
+        purposes: col(row, "purposes")?,
+        recipients: col(row, "recipients")?,
+        given_on: col(row, "given_on")?,
+        withdrawn_on: col(row, "withdrawn_on")?,
+        body: col(row, "body")?,
+        recorded_by: col(row, "recorded_by")?,
+        recorded_at: col(row, "recorded_at")?,
+    }
+    .into_consent(sealer)
 }
 
 fn alert_from_row(row: &PgRow) -> StoreResult<Alert> {
@@ -678,6 +696,7 @@ impl Store for PgStore {
         id: UserId,
         active: bool,
     ) -> StoreResult<User> {
+        door::may(by, Permission::UserManage)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
@@ -711,6 +730,7 @@ impl Store for PgStore {
     }
 
     async fn set_user_role(&self, by: Option<&Actor>, id: UserId, role: &str) -> StoreResult<User> {
+        door::may(by, Permission::UserManage)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
@@ -779,6 +799,7 @@ impl Store for PgStore {
         group: uuid::Uuid,
         members: &[UserId],
     ) -> StoreResult<Group> {
+        door::may(by, Permission::GroupManage)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query("SELECT * FROM groups WHERE id = $1")
@@ -1220,6 +1241,99 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn consents(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<Consent>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseView)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let found = sqlx::query("SELECT * FROM consents WHERE case_id = $1 ORDER BY id")
+            .bind(case.0)
+            .fetch_all(&self.pool)
+            .await?;
+        found
+            .iter()
+            .map(|row| consent_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn record_consent(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        doc: ConsentDoc,
+    ) -> StoreResult<Consent> {
+        authorize(actor, Permission::CaseUpdate)?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, case.0, now, true)
+            .await?
+            .map(|row| case_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let (consent, event) = door::prepare_consent(actor, &current, doc, now)?;
+        let (purposes, recipients, body) = rows::consent_columns(&consent, &self.sealer)?;
+        sqlx::query(
+            "INSERT INTO consents (id, case_id, basis, purposes, recipients, given_on, withdrawn_on,
+                 body, recorded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9)",
+        )
+        .bind(consent.record.id)
+        .bind(case.0)
+        .bind(consent.record.basis.as_str())
+        .bind(purposes)
+        .bind(recipients)
+        .bind(consent.record.given_on)
+        .bind(body)
+        .bind(actor.user_id.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(consent)
+    }
+
+    async fn withdraw_consent(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        consent: uuid::Uuid,
+        on: Option<&str>,
+    ) -> StoreResult<Consent> {
+        authorize(actor, Permission::CaseUpdate)?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        if scoped_row(&mut tx, Table::Cases, actor, case.0, now, true)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::NotFound);
+        }
+        let current =
+            sqlx::query("SELECT * FROM consents WHERE id = $1 AND case_id = $2 FOR UPDATE")
+                .bind(consent)
+                .bind(case.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| consent_from_row(&row, &self.sealer))
+                .transpose()?
+                .ok_or(StoreError::NotFound)?;
+        let (next, event) = door::prepare_withdrawal(actor, &current, on, now)?;
+        sqlx::query("UPDATE consents SET withdrawn_on = $1 WHERE id = $2")
+            .bind(next.record.withdrawn_on)
+            .bind(consent)
+            .execute(&mut *tx)
+            .await?;
+        append_audit_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
     async fn break_glass(
         &self,
         actor: &Actor,
@@ -1347,6 +1461,7 @@ impl Store for PgStore {
         expected_version: i64,
         patch: &serde_json::Value,
     ) -> StoreResult<CaseRecord> {
+        authorize(actor, Permission::CaseUpdate)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
@@ -1509,6 +1624,7 @@ impl Store for PgStore {
         expected_version: i64,
         patch: &serde_json::Value,
     ) -> StoreResult<TracingRequestRecord> {
+        authorize(actor, Permission::TracingUpdate)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let current = scoped_row(&mut tx, Table::TracingRequests, actor, id.0, now, true)
@@ -1753,6 +1869,22 @@ impl Store for PgStore {
             sqlx::query("UPDATE access_grants SET reason = $1 WHERE id = $2")
                 .bind(self.sealer.seal_text(&plain, &aad)?)
                 .bind(grant)
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
+        let bodies = sqlx::query("SELECT id, body FROM consents")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &bodies {
+            let consent: uuid::Uuid = col(row, "id")?;
+            let aad = door::consent_aad(consent);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "body")?, &aad)?;
+            sqlx::query("UPDATE consents SET body = $1 WHERE id = $2")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(consent)
                 .execute(&mut *tx)
                 .await?;
             done.secrets += 1;

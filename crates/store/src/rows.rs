@@ -334,3 +334,68 @@ pub(crate) fn record_kind(name: &str) -> StoreResult<RecordKind> {
         other => Err(StoreError::Corrupt(format!("record type '{other}'"))),
     }
 }
+
+/// A consent row, its columns already read.
+pub(crate) struct RawConsent {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub basis: String,
+    pub purposes: String,
+    pub recipients: String,
+    pub given_on: time::Date,
+    pub withdrawn_on: Option<time::Date>,
+    pub body: String,
+    pub recorded_by: Uuid,
+    pub recorded_at: OffsetDateTime,
+}
+
+impl RawConsent {
+    pub fn into_consent(self, sealer: &Sealer) -> StoreResult<crate::types::Consent> {
+        use haven_domain::consent::{Basis, ConsentRecord, Purpose, Recipient};
+        let corrupt = |what: &str, e: String| {
+            StoreError::Corrupt(format!("consent {}: {what}: {e}", self.id))
+        };
+        let codes = |json: &str, what: &str| {
+            serde_json::from_str::<Vec<String>>(json).map_err(|e| corrupt(what, e.to_string()))
+        };
+        let purposes = codes(&self.purposes, "purposes")?
+            .iter()
+            .map(|c| Purpose::parse(c).map_err(|e| corrupt("purposes", e)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let recipients = codes(&self.recipients, "recipients")?
+            .iter()
+            .map(|c| Recipient::parse(c).map_err(|e| corrupt("recipients", e)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let body = sealer.open_text(&self.body, &door::consent_aad(self.id))?;
+        let doc = serde_json::from_str(&body).map_err(|e| corrupt("body", e.to_string()))?;
+        Ok(crate::types::Consent {
+            case_id: CaseId(self.case_id),
+            record: ConsentRecord {
+                id: self.id,
+                basis: Basis::parse(&self.basis).map_err(|e| corrupt("basis", e))?,
+                purposes,
+                recipients,
+                given_on: self.given_on,
+                withdrawn_on: self.withdrawn_on,
+            },
+            doc,
+            recorded_by: UserId(self.recorded_by),
+            recorded_at: self.recorded_at,
+        })
+    }
+}
+
+/// A consent's columns as stored: (purposes JSON, recipients JSON, sealed body).
+pub(crate) fn consent_columns(
+    c: &crate::types::Consent,
+    sealer: &Sealer,
+) -> StoreResult<(String, String, String)> {
+    let json = |codes: Vec<&str>| serde_json::Value::from(codes).to_string();
+    let body =
+        serde_json::to_string(&c.doc).map_err(|e| StoreError::Corrupt(format!("consent: {e}")))?;
+    Ok((
+        json(c.record.purposes.iter().map(|p| p.as_str()).collect()),
+        json(c.record.recipients.iter().map(|r| r.as_str()).collect()),
+        sealer.seal_text(&body, &door::consent_aad(c.record.id))?,
+    ))
+}

@@ -23,6 +23,7 @@ use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seed
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
+use haven_domain::consent::ConsentDoc;
 use haven_domain::country::clip;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::authorize;
@@ -40,13 +41,14 @@ use time::{Duration, OffsetDateTime};
 use crate::audit::{self, format_at};
 use crate::door::{self, CaseWrite, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{self, HistoryPlace, RawRecord, RawRole, RawUser, col};
+use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
-    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Group, HistoryEntry,
-    LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest, Resealed,
-    SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord, UserCredentials,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Consent, Group,
+    HistoryEntry, LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest,
+    Resealed, SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
+    UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -228,6 +230,27 @@ fn token_from_row(row: &SqliteRow) -> StoreResult<TokenInfo> {
             .map(|t| rows::parse_at(&t, "revoked_at"))
             .transpose()?,
     })
+}
+
+fn consent_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<Consent> {
+    let date = |name: &str, raw: String| {
+        haven_domain::dates::parse_date(&raw)
+            .map_err(|e| StoreError::Corrupt(format!("consent {name}: {e}")))
+    };
+    let withdrawn: Option<String> = col(row, "withdrawn_on")?;
+    RawConsent {
+        id: uuid_col(row, "id")?,
+        case_id: uuid_col(row, "case_id")?,
+        basis: col(row, "basis")?,
+        purposes: col(row, "purposes")?,
+        recipients: col(row, "recipients")?,
+        given_on: date("given_on", col(row, "given_on")?)?,
+        withdrawn_on: withdrawn.map(|w| date("withdrawn_on", w)).transpose()?,
+        body: col(row, "body")?,
+        recorded_by: uuid_col(row, "recorded_by")?,
+        recorded_at: at_col(row, "recorded_at")?,
+    }
+    .into_consent(sealer)
 }
 
 fn alert_from_row(row: &SqliteRow) -> StoreResult<Alert> {
@@ -786,6 +809,7 @@ impl Store for SqliteStore {
         id: UserId,
         active: bool,
     ) -> StoreResult<User> {
+        door::may(by, Permission::UserManage)?;
         let now = self.now();
         let mut tx = self.begin_write().await?;
         let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
@@ -819,6 +843,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_user_role(&self, by: Option<&Actor>, id: UserId, role: &str) -> StoreResult<User> {
+        door::may(by, Permission::UserManage)?;
         let now = self.now();
         let mut tx = self.begin_write().await?;
         let mut user = user_by_id(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
@@ -887,6 +912,7 @@ impl Store for SqliteStore {
         group: uuid::Uuid,
         members: &[UserId],
     ) -> StoreResult<Group> {
+        door::may(by, Permission::GroupManage)?;
         let now = self.now();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT * FROM groups WHERE id = ?")
@@ -1328,6 +1354,98 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn consents(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<Consent>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseView)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let found = sqlx::query("SELECT * FROM consents WHERE case_id = ? ORDER BY id")
+            .bind(case.to_string())
+            .fetch_all(&mut *self.readers.get().await)
+            .await?;
+        found
+            .iter()
+            .map(|row| consent_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn record_consent(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        doc: ConsentDoc,
+    ) -> StoreResult<Consent> {
+        authorize(actor, Permission::CaseUpdate)?;
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, case.0, now)
+            .await?
+            .map(|row| case_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let (consent, event) = door::prepare_consent(actor, &current, doc, now)?;
+        let (purposes, recipients, body) = rows::consent_columns(&consent, &self.sealer)?;
+        sqlx::query(
+            "INSERT INTO consents (id, case_id, basis, purposes, recipients, given_on, withdrawn_on,
+                 body, recorded_by, recorded_at)
+             VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+        )
+        .bind(consent.record.id.to_string())
+        .bind(case.to_string())
+        .bind(consent.record.basis.as_str())
+        .bind(purposes)
+        .bind(recipients)
+        .bind(consent.record.given_on.to_string())
+        .bind(body)
+        .bind(actor.user_id.to_string())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(consent)
+    }
+
+    async fn withdraw_consent(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        consent: uuid::Uuid,
+        on: Option<&str>,
+    ) -> StoreResult<Consent> {
+        authorize(actor, Permission::CaseUpdate)?;
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        if scoped_row(&mut tx, Table::Cases, actor, case.0, now)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::NotFound);
+        }
+        let current = sqlx::query("SELECT * FROM consents WHERE id = ? AND case_id = ?")
+            .bind(consent.to_string())
+            .bind(case.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| consent_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let (next, event) = door::prepare_withdrawal(actor, &current, on, now)?;
+        sqlx::query("UPDATE consents SET withdrawn_on = ? WHERE id = ?")
+            .bind(next.record.withdrawn_on.map(|d| d.to_string()))
+            .bind(consent.to_string())
+            .execute(&mut *tx)
+            .await?;
+        record_change(&mut tx, None, &event, now).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
     async fn break_glass(
         &self,
         actor: &Actor,
@@ -1458,6 +1576,7 @@ impl Store for SqliteStore {
         expected_version: i64,
         patch: &serde_json::Value,
     ) -> StoreResult<CaseRecord> {
+        authorize(actor, Permission::CaseUpdate)?;
         let now = self.now();
         let mut tx = self.begin_write().await?;
         let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now)
@@ -1626,6 +1745,7 @@ impl Store for SqliteStore {
         expected_version: i64,
         patch: &serde_json::Value,
     ) -> StoreResult<TracingRequestRecord> {
+        authorize(actor, Permission::TracingUpdate)?;
         let now = self.now();
         let mut tx = self.begin_write().await?;
         let current = scoped_row(&mut tx, Table::TracingRequests, actor, id.0, now)
@@ -1872,6 +1992,22 @@ impl Store for SqliteStore {
             sqlx::query("UPDATE access_grants SET reason = ? WHERE id = ?")
                 .bind(self.sealer.seal_text(&plain, &aad)?)
                 .bind(grant.to_string())
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
+        let bodies = sqlx::query("SELECT id, body FROM consents")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &bodies {
+            let consent: uuid::Uuid = uuid_col(row, "id")?;
+            let aad = door::consent_aad(consent);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "body")?, &aad)?;
+            sqlx::query("UPDATE consents SET body = ? WHERE id = ?")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(consent.to_string())
                 .execute(&mut *tx)
                 .await?;
             done.secrets += 1;

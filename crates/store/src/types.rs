@@ -264,3 +264,15 @@ pub struct Resealed {
     pub history_entries: u64,
     pub secrets: u64,
 }
+
+/// A consent (or other legal basis) recorded on a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consent {
+    pub case_id: CaseId,
+    /// What the rules use (`domain::consent::check`).
+    pub record: haven_domain::consent::ConsentRecord,
+    /// The consent as given (names and notes included).
+    pub doc: haven_domain::consent::ConsentDoc,
+    pub recorded_by: UserId,
+    pub recorded_at: OffsetDateTime,
+}

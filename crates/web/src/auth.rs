@@ -36,6 +36,25 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Recovery codes handed out when a second factor is set up.
 pub const RECOVERY_CODES: usize = 10;
 
+/// Where the extractors note who the caller is, so a refusal (403) after authentication can be
+/// audited with its actor by the `audit_refusals` middleware.
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(std::sync::Arc<std::sync::Mutex<Option<UserId>>>);
+
+impl CallerSlot {
+    fn note(parts: &Parts, user: UserId) {
+        if let Some(slot) = parts.extensions.get::<CallerSlot>()
+            && let Ok(mut caller) = slot.0.lock()
+        {
+            *caller = Some(user);
+        }
+    }
+
+    pub fn caller(&self) -> Option<UserId> {
+        self.0.lock().ok().and_then(|c| *c)
+    }
+}
+
 /// The authenticated caller, past every factor their role needs. Extracting it answers 401 when
 /// nobody is signed in, and 403 for a cookie request that changes state without the CSRF token.
 #[derive(Debug, Clone)]
@@ -54,6 +73,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .token_user(&token_digest(token))
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
+            CallerSlot::note(parts, user.id);
             let actor = match limit {
                 Some(allowed) => Actor::from(&user).narrowed(allowed),
                 None => Actor::from(&user),
@@ -89,6 +109,7 @@ impl FromRequestParts<AppState> for SignedIn {
             .session(&digest, state.config.session_idle)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        CallerSlot::note(parts, info.user.id);
         if changes_state(&parts.method) && !csrf_matches(&parts.headers, &info.csrf_token) {
             return Err(ApiError::CsrfFailed);
         }

@@ -54,6 +54,8 @@ pub enum ApiError {
     },
     /// Too many requests from one address.
     RateLimited,
+    /// The use needs a consent (or other basis) the case does not have.
+    ConsentRequired(String),
     Unavailable,
     Internal,
 }
@@ -189,6 +191,14 @@ impl ApiError {
                 ),
                 vec![],
             ),
+            ConsentRequired(what) => (
+                StatusCode::CONFLICT,
+                "consent_required",
+                format!(
+                    "this needs {what}: record it on the case, or (with the consent.override permission) give a reason"
+                ),
+                vec![],
+            ),
             RateLimited => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -252,6 +262,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(p) => ApiError::Validation(p),
             StoreError::Denied(why) => ApiError::Forbidden(why),
             StoreError::Duplicate(what) => ApiError::Conflict(what),
+            StoreError::ConsentRequired(what) => ApiError::ConsentRequired(what),
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::Internal

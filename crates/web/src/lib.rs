@@ -9,8 +9,10 @@ pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod cases;
+pub mod consents;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod openapi;
 pub mod records;
 pub mod routes;
@@ -80,9 +82,22 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
+    let limit = limits::SignInLimit::new(
+        state.config.login_burst,
+        state.config.login_refill,
+        state.config.trust_forwarded_for,
+    );
     let api = routes::table()
         .into_iter()
         .fold(Router::new(), |r, (route, handler)| {
+            let handler = if route.path.starts_with("/api/v1/auth/") {
+                handler.layer(axum::middleware::from_fn_with_state(
+                    limit.clone(),
+                    limits::limit_sign_in,
+                ))
+            } else {
+                handler
+            };
             r.route(route.path.trim_start_matches("/api/v1"), handler)
         })
         .fallback(error::not_found)
@@ -94,11 +109,46 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .nest("/api/v1", api)
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit_refusals,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit));
     with_security_headers(app)
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Appends a failed authorisation to the audit log for every 403 given to an authenticated
+/// caller (a missing permission, a forged or missing CSRF token), naming the route, not its ids.
+/// Out-of-scope records answer 404 and are audited by the store itself.
+async fn audit_refusals(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let slot = auth::CallerSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    if resp.status() == axum::http::StatusCode::FORBIDDEN
+        && let Some(user) = slot.caller()
+    {
+        let event = haven_domain::audit::AuditEvent::new(
+            Some(user),
+            haven_domain::audit::AuditAction::AuthorizationFailure,
+        )
+        .details(serde_json::json!({ "method": method, "route": route }));
+        if let Err(e) = state.store.append_audit(event).await {
+            tracing::error!(error = %e, "cannot audit a refusal");
+        }
+    }
+    resp
 }
 
 /// Headers every response carries: no sniffing, no framing, no referrer, nothing loaded from

@@ -7,7 +7,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use haven_domain::sensitivity::RecordKind;
 
-use crate::{AppState, admin, alerts, auth, cases, health, openapi, tracing_requests};
+use crate::{AppState, admin, alerts, auth, cases, consents, health, openapi, tracing_requests};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +121,24 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             "/api/v1/cases/{id}/history",
             Record(Case, P::CaseRead),
             get(cases::history),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}/consents",
+            Record(Case, P::CaseRead),
+            get(consents::list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/consents",
+            Record(Case, P::CaseUpdate),
+            post(consents::record),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/consents/{consent_id}/withdraw",
+            Record(Case, P::CaseUpdate),
+            post(consents::withdraw),
         ),
         route(
             Method::POST,

@@ -77,3 +77,20 @@ CREATE TABLE alerts (
     resolved_at   TIMESTAMPTZ
 );
 CREATE INDEX alerts_open ON alerts (agency_id, resolved_at);
+
+-- Consent and legal basis, per case. The indexed columns drive the rules (domain::consent::check);
+-- body is the whole consent as given, sealed: it names the caregiver or representative.
+CREATE TABLE consents (
+    id            UUID PRIMARY KEY,
+    case_id       UUID NOT NULL REFERENCES cases (id),
+    basis         TEXT NOT NULL,
+    -- JSON arrays of codes
+    purposes      TEXT NOT NULL,
+    recipients    TEXT NOT NULL,
+    given_on      DATE NOT NULL,
+    withdrawn_on  DATE,
+    body          TEXT NOT NULL,
+    recorded_by   UUID NOT NULL REFERENCES users (id),
+    recorded_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX consents_case ON consents (case_id);

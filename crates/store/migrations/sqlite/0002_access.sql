@@ -77,3 +77,20 @@ CREATE TABLE alerts (
     resolved_at   TEXT
 );
 CREATE INDEX alerts_open ON alerts (agency_id, resolved_at);
+
+-- Consent and legal basis, per case. The indexed columns drive the rules (domain::consent::check);
+-- body is the whole consent as given, sealed: it names the caregiver or representative.
+CREATE TABLE consents (
+    id            TEXT PRIMARY KEY NOT NULL,
+    case_id       TEXT NOT NULL REFERENCES cases (id),
+    basis         TEXT NOT NULL,
+    -- JSON arrays of codes
+    purposes      TEXT NOT NULL,
+    recipients    TEXT NOT NULL,
+    given_on      TEXT NOT NULL,
+    withdrawn_on  TEXT,
+    body          TEXT NOT NULL,
+    recorded_by   TEXT NOT NULL REFERENCES users (id),
+    recorded_at   TEXT NOT NULL
+);
+CREATE INDEX consents_case ON consents (case_id);
