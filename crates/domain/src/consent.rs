@@ -321,7 +321,10 @@ mod tests {
     #[test]
     fn tracing_needs_consent_for_tracing_or_a_vital_interest() {
         let services = record(Basis::Consent, &[Purpose::Services], &[]);
-        assert_eq!(check(&[services.clone()], Need::Tracing, TODAY), None);
+        assert_eq!(
+            check(std::slice::from_ref(&services), Need::Tracing, TODAY),
+            None
+        );
         let vital = record(Basis::VitalInterest, &[Purpose::Services], &[]);
         assert_eq!(
             check(&[services, vital], Need::Tracing, TODAY),
@@ -346,7 +349,7 @@ mod tests {
             )
             .is_some()
         );
-        assert_eq!(check(&[services.clone()], need, TODAY), None);
+        assert_eq!(check(std::slice::from_ref(&services), need, TODAY), None);
         let sharing = record(
             Basis::Consent,
             &[Purpose::Sharing],
