@@ -343,7 +343,7 @@ mod tests {
         let need = Need::Referral(Recipient::OtherAgency);
         assert!(
             check(
-                &[services.clone()],
+                std::slice::from_ref(&services),
                 Need::Referral(Recipient::OwnAgency),
                 TODAY
             )
