@@ -460,6 +460,33 @@ async fn insert_alert(conn: &mut PgConnection, alert: &Alert) -> StoreResult<()>
 }
 
 impl PgStore {
+    /// The answer to a write on a record the actor cannot see: not found, as for a record that
+    /// does not exist, with a failed authorisation audited when it does exist.
+    async fn refused(
+        &self,
+        actor: &Actor,
+        table: Table,
+        id: uuid::Uuid,
+        attempted: AuditAction,
+    ) -> StoreError {
+        let audited = async {
+            if exists(&mut *self.pool.acquire().await?, table, id).await? {
+                self.append_audit(door::refused_event(
+                    actor,
+                    attempted,
+                    table.record_type(),
+                    id,
+                ))
+                .await?;
+            }
+            StoreResult::Ok(())
+        };
+        match audited.await {
+            Ok(()) => StoreError::NotFound,
+            Err(e) => e,
+        }
+    }
+
     /// A scoped read of one record, audited: a view when found, a failed authorisation when the
     /// record exists out of scope.
     async fn read_one(
@@ -1270,11 +1297,16 @@ impl Store for PgStore {
         authorize(actor, Permission::CaseUpdate)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let current = scoped_row(&mut tx, Table::Cases, actor, case.0, now, true)
+        let Some(current) = scoped_row(&mut tx, Table::Cases, actor, case.0, now, true)
             .await?
             .map(|row| case_from_row(&row, &self.sealer))
             .transpose()?
-            .ok_or(StoreError::NotFound)?;
+        else {
+            tx.rollback().await?;
+            return Err(self
+                .refused(actor, Table::Cases, case.0, AuditAction::ConsentRecord)
+                .await);
+        };
         let (consent, event) = door::prepare_consent(actor, &current, doc, now)?;
         let (purposes, recipients, body) = rows::consent_columns(&consent, &self.sealer)?;
         sqlx::query(
@@ -1312,7 +1344,10 @@ impl Store for PgStore {
             .await?
             .is_none()
         {
-            return Err(StoreError::NotFound);
+            tx.rollback().await?;
+            return Err(self
+                .refused(actor, Table::Cases, case.0, AuditAction::ConsentWithdraw)
+                .await);
         }
         let current =
             sqlx::query("SELECT * FROM consents WHERE id = $1 AND case_id = $2 FOR UPDATE")
@@ -1464,11 +1499,16 @@ impl Store for PgStore {
         authorize(actor, Permission::CaseUpdate)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
+        let Some(current) = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
             .await?
             .map(|row| case_from_row(&row, &self.sealer))
             .transpose()?
-            .ok_or(StoreError::NotFound)?;
+        else {
+            tx.rollback().await?;
+            return Err(self
+                .refused(actor, Table::Cases, id.0, AuditAction::CaseUpdate)
+                .await);
+        };
         let Some(write) = door::prepare_update(actor, &current, expected_version, patch, now)?
         else {
             tx.rollback().await?;
@@ -1627,11 +1667,21 @@ impl Store for PgStore {
         authorize(actor, Permission::TracingUpdate)?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let current = scoped_row(&mut tx, Table::TracingRequests, actor, id.0, now, true)
+        let Some(current) = scoped_row(&mut tx, Table::TracingRequests, actor, id.0, now, true)
             .await?
             .map(|row| tracing_request_from_row(&row, &self.sealer))
             .transpose()?
-            .ok_or(StoreError::NotFound)?;
+        else {
+            tx.rollback().await?;
+            return Err(self
+                .refused(
+                    actor,
+                    Table::TracingRequests,
+                    id.0,
+                    AuditAction::TracingRequestUpdate,
+                )
+                .await);
+        };
         let Some(write) =
             door::prepare_tracing_update(actor, &current, expected_version, patch, now)?
         else {

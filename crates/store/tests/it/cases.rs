@@ -9,7 +9,7 @@ use serde_json::json;
 use time::Duration;
 
 use crate::store_tests;
-use crate::support::{TestDb, assert_only_reads_since, doc, fixture};
+use crate::support::{TestDb, assert_nothing_written_since, doc, fixture};
 
 store_tests!(
     case_round_trips_with_names_in_any_script,
@@ -203,7 +203,7 @@ async fn update_that_changes_nothing_writes_nothing(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(same, c);
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
     assert_eq!(
         db.store
             .case_history(&f.reader(), c.id)
@@ -239,7 +239,7 @@ async fn stale_update_conflicts_and_changes_nothing(db: TestDb) {
     let got = db.store.get_case(&f.reader(), c.id).await.unwrap().unwrap();
     assert_eq!(got.version, 2);
     assert_eq!(got.doc.risk_level.as_deref(), Some("medium"));
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
     assert_eq!(
         db.store
             .case_history(&f.reader(), c.id)
@@ -275,7 +275,7 @@ async fn update_out_of_scope_is_not_found(db: TestDb) {
         db.store.get_case(&f.reader(), c.id).await.unwrap().unwrap(),
         c
     );
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
 }
 
 async fn other_agencies_cases_are_invisible(db: TestDb) {
@@ -572,7 +572,7 @@ async fn invalid_create_writes_nothing(db: TestDb) {
         .await
         .unwrap();
     assert!(page.items.is_empty());
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
 }
 
 async fn caseworker_of_another_agency_is_refused(db: TestDb) {
@@ -591,7 +591,7 @@ async fn caseworker_of_another_agency_is_refused(db: TestDb) {
         panic!("expected Invalid, got {err:?}")
     };
     assert_eq!(problems.errors()[0].path, "caseworker_id");
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
     let page = db
         .store
         .list_cases(&f.reader(), &CaseFilter::default(), &PageRequest::first(10))

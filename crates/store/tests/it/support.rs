@@ -257,13 +257,13 @@ macro_rules! store_tests {
     };
 }
 
-/// Asserts that nothing but reads (views, lists, histories) was audited after `head`: a refused
-/// or empty write leaves no trace of a write.
-pub async fn assert_only_reads_since(db: &TestDb, head: &haven_store::AuditHead) {
+/// Asserts that nothing but reads (views, lists, histories) and refusals were audited after
+/// `head`: a refused or empty write leaves no trace of a write.
+pub async fn assert_nothing_written_since(db: &TestDb, head: &haven_store::AuditHead) {
     let rows = db.store.audit_rows(head.seq, 1000).await.unwrap();
     for row in rows {
         assert!(
-            [".view", ".list", ".history"]
+            [".view", ".list", ".history", "authorization.failure"]
                 .iter()
                 .any(|s| row.action.ends_with(s)),
             "a write was audited: {}",

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::Duration;
 
 use crate::store_tests;
-use crate::support::{TestDb, assert_only_reads_since, fixture};
+use crate::support::{TestDb, assert_nothing_written_since, fixture};
 
 store_tests!(
     tracing_request_round_trips_with_names_in_any_script,
@@ -224,7 +224,7 @@ async fn tracing_update_applies_patch_and_records_history(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(same, u);
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
 }
 
 async fn tracing_stale_update_conflicts_and_changes_nothing(db: TestDb) {
@@ -256,7 +256,7 @@ async fn tracing_stale_update_conflicts_and_changes_nothing(db: TestDb) {
         .unwrap();
     assert_eq!(now.version, 2);
     assert_eq!(now.doc.child.sex.as_deref(), Some("female"));
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
 }
 
 async fn tracing_requests_out_of_scope_are_not_found_and_invisible(db: TestDb) {
@@ -326,7 +326,7 @@ async fn tracing_requests_out_of_scope_are_not_found_and_invisible(db: TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
 }
 
 async fn tracing_invalid_input_writes_nothing(db: TestDb) {
@@ -359,7 +359,7 @@ async fn tracing_invalid_input_writes_nothing(db: TestDb) {
             "separation.circumstances.0",
         ]
     );
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
     let listed = db
         .store
         .list_tracing_requests(
@@ -391,7 +391,7 @@ async fn tracing_invalid_input_writes_nothing(db: TestDb) {
             .unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "{patch}: {err:?}");
     }
-    assert_only_reads_since(&db, &head).await;
+    assert_nothing_written_since(&db, &head).await;
     let now = db
         .store
         .get_tracing_request(&f.reader(), r.id)

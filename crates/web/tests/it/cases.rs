@@ -194,7 +194,6 @@ async fn bad_input_is_named_and_nothing_is_written() {
         paths(&body),
         [
             "given_name",
-            "given_name",
             "sex",
             "date_of_birth",
             "nationality",
