@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod operate;
+mod protect;
 mod serve;
 
 use std::path::Path;
