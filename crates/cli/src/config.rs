@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub break_glass_minutes: Option<i64>,
     /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
     pub trust_forwarded_for: Option<bool>,
+    /// Serve HTTPS directly with this certificate chain and key (PEM files).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl FileConfig {

@@ -62,6 +62,12 @@ enum Command {
         /// Load the synthetic demo caseload first (once)
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this certificate chain (PEM); give --tls-key too
+        #[arg(long, env = "HAVEN_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM)
+        #[arg(long, env = "HAVEN_TLS_KEY")]
+        tls_key: Option<PathBuf>,
     },
     /// Create the database, the first agency and its administrator
     Init {
@@ -274,7 +280,24 @@ fn init_logging(format: LogFormat) {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { listen, demo } => serve(&settings, listen, demo).await?,
+        Command::Serve {
+            listen,
+            demo,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (
+                tls_cert.or_else(|| settings.file.tls_cert.clone()),
+                tls_key.or_else(|| settings.file.tls_key.clone()),
+            ) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                (None, None) => None,
+                _ => {
+                    anyhow::bail!("tls: give both the certificate (tls_cert) and its key (tls_key)")
+                }
+            };
+            serve(&settings, listen, demo, tls).await?
+        }
         Command::Init {
             admin_email,
             agency_code,
@@ -470,7 +493,12 @@ async fn load_demo(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result
     Ok(())
 }
 
-async fn serve(settings: &Settings, listen: Option<String>, demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    settings: &Settings,
+    listen: Option<String>,
+    demo: bool,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> anyhow::Result<()> {
     let listen = listen
         .or_else(|| settings.file.listen.clone())
         .unwrap_or_else(|| config::DEFAULT_LISTEN.to_string());
@@ -482,10 +510,13 @@ async fn serve(settings: &Settings, listen: Option<String>, demo: bool) -> anyho
     }
     let defaults = WebConfig::default();
     let web = WebConfig {
-        secure_cookies: settings
-            .file
-            .secure_cookies
-            .unwrap_or(defaults.secure_cookies),
+        // Over TLS cookies are always Secure and browsers are told to keep to HTTPS.
+        secure_cookies: tls.is_some()
+            || settings
+                .file
+                .secure_cookies
+                .unwrap_or(defaults.secure_cookies),
+        hsts: tls.is_some(),
         session_idle: settings
             .file
             .session_idle_minutes
@@ -504,24 +535,57 @@ async fn serve(settings: &Settings, listen: Option<String>, demo: bool) -> anyho
             .unwrap_or(defaults.trust_forwarded_for),
         ..defaults
     };
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr()?;
-    tracing::info!(
-        database = store.backend().as_str(),
-        "Haven is listening on http://{bound}"
-    );
-    println!("Haven is listening on http://{bound}");
-    let app = haven_web::router(AppState::new(store, web));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    let app = haven_web::router(AppState::new(store.clone(), web))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let database = store.backend().as_str();
+    match tls {
+        None => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let bound = listener.local_addr()?;
+            announce(database, &format!("http://{bound}"));
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("serving")?;
+        }
+        Some((cert, key)) => {
+            // sqlx brings rustls with ring; use the same provider for serving.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "tls: cannot use the certificate {} with the key {}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            let server = axum_server::bind_rustls(addr, config)
+                .handle(handle.clone())
+                .serve(app);
+            let announcer = async {
+                if let Some(bound) = handle.listening().await {
+                    announce(database, &format!("https://{bound}"));
+                }
+            };
+            let (served, ()) = tokio::join!(server, announcer);
+            served.with_context(|| format!("serving HTTPS on {addr}"))?;
+        }
+    }
     Ok(())
+}
+
+fn announce(database: &str, url: &str) {
+    tracing::info!(database, "Haven is listening on {url}");
+    println!("Haven is listening on {url}");
 }
 
 async fn shutdown_signal() {

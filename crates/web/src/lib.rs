@@ -39,6 +39,8 @@ pub struct WebConfig {
     pub session_absolute: time::Duration,
     /// Mark cookies `Secure` (set when Haven is served over HTTPS, e.g. behind a proxy).
     pub secure_cookies: bool,
+    /// Send Strict-Transport-Security (when Haven serves TLS itself).
+    pub hsts: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// How long break-the-glass opens a record for.
@@ -56,6 +58,7 @@ impl Default for WebConfig {
             session_idle: time::Duration::minutes(30),
             session_absolute: time::Duration::hours(12),
             secure_cookies: false,
+            hsts: false,
             body_limit: 256 * 1024,
             break_glass_for: time::Duration::hours(1),
             login_burst: 10,
@@ -82,6 +85,7 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
+    let hsts = state.config.hsts;
     let limit = limits::SignInLimit::new(
         state.config.login_burst,
         state.config.login_refill,
@@ -115,6 +119,14 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit));
+    let app = if hsts {
+        app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ))
+    } else {
+        app
+    };
     with_security_headers(app)
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())

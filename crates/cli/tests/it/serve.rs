@@ -175,3 +175,46 @@ async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
     );
     assert!(printed.contains("already loaded"), "{printed}");
 }
+
+#[tokio::test]
+async fn serves_https_itself_with_secure_cookies_and_hsts() {
+    let (tmp, dir) = data_dir();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_file, key_file) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    std::fs::write(&cert_file, cert.cert.pem()).unwrap();
+    std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
+    let (child, base, printed) = serve(
+        &dir,
+        &[
+            "--tls-cert",
+            cert_file.to_str().unwrap(),
+            "--tls-key",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    let _stop = Stop(child);
+    assert!(base.starts_with("https://"), "{base}");
+    let password = password_from(&printed);
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .resolve(
+            "localhost",
+            base.trim_start_matches("https://").parse().unwrap(),
+        )
+        .build()
+        .unwrap();
+    let port = base.rsplit(':').next().unwrap();
+    let login = client
+        .post(format!("https://localhost:{port}/api/v1/auth/login"))
+        .json(&json!({"email": "admin@haven.local", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let hsts = login.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap();
+    assert!(hsts.contains("max-age="), "{hsts}");
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
