@@ -5,6 +5,7 @@
 
 mod support;
 
+mod access;
 mod accounts;
 mod audit_chain;
 mod backup;
