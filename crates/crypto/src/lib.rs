@@ -1,5 +1,5 @@
 //! Secrets: password hashes, random tokens and their digests; field encryption ([`field`]),
-//! second factors ([`totp`]) and CSRF tokens ([`csrf`]).
+//! and second factors ([`totp`]).
 //!
 //! Architecture invariant: a secret never prints itself. [`Secret`] hides its value from `Debug`
 //! and `Display`; the only way to read it is [`Secret::expose`], which is easy to find in review.
@@ -12,7 +12,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-pub mod csrf;
 pub mod field;
 pub mod totp;
 

@@ -59,6 +59,18 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>, sealer: Sealer) -> StoreResu
     Ok(Arc::new(PgStore::open(url, clock, sealer).await?))
 }
 
+/// Whether every migration this binary knows is recorded as applied.
+async fn migrated(pool: &PgPool) -> bool {
+    let Ok(applied) =
+        sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+    else {
+        return false;
+    };
+    MIGRATOR.iter().all(|m| applied.contains(&m.version))
+}
+
 impl PgStore {
     pub async fn open(url: &str, clock: Arc<dyn Clock>, sealer: Sealer) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
@@ -68,8 +80,12 @@ impl PgStore {
             .acquire_timeout(StdDuration::from_secs(30))
             .connect_with(options)
             .await?;
-        // sqlx takes an advisory lock, so app servers starting together migrate once.
-        MIGRATOR.run(&pool).await?;
+        // sqlx takes an advisory lock, so app servers starting together migrate once. When every
+        // migration is applied already, nothing is run: the application's role need not be able
+        // to create tables (it should not be; README, "Running on PostgreSQL").
+        if !migrated(&pool).await {
+            MIGRATOR.run(&pool).await?;
+        }
         seed_roles(&pool, truncate_to_micros(clock.now())).await?;
         Ok(Self {
             pool,

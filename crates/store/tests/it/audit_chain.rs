@@ -156,3 +156,50 @@ async fn deleting_the_newest_rows_is_caught_by_the_head(db: TestDb) {
     );
     assert_eq!(broken_at(v), 9);
 }
+
+/// The grant the README documents for PostgreSQL: the application's role works normally but
+/// cannot change or remove audit entries, even with the triggers gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_role_of_the_documented_grant_cannot_change_the_audit_log() {
+    use sqlx::Connection;
+    let Some(db) = crate::support::fresh(Kind::Postgres).await else {
+        return;
+    };
+    let f = fixture(db.store.as_ref()).await;
+    let role = format!("haven_app_{}", uuid::Uuid::new_v4().simple());
+    db.raw(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'app-password';
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
+         ALTER TABLE audit_log DISABLE TRIGGER USER;"
+    ))
+    .await
+    .unwrap();
+    let (scheme_host, name) = db.url.rsplit_once('/').unwrap();
+    let host = scheme_host
+        .rsplit_once('@')
+        .map_or(scheme_host.trim_start_matches("postgres://"), |(_, h)| h);
+    let app_url = format!("postgres://{role}:app-password@{host}/{name}");
+    let app = haven_store::open(&app_url, db.clock.clone(), db.sealer.clone())
+        .await
+        .unwrap();
+    app.create_case(&f.actor(), doc(json!({"given_name": "Amal"})))
+        .await
+        .unwrap();
+    let mut conn = sqlx::PgConnection::connect(&app_url).await.unwrap();
+    for sql in [
+        "UPDATE audit_log SET actor = NULL",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let err = sqlx::raw_sql(sql).execute(&mut conn).await.unwrap_err();
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{sql}: {err}"
+        );
+    }
+    assert!(matches!(
+        verify(app.as_ref()).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+}
