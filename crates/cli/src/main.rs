@@ -168,9 +168,12 @@ enum TokenCommand {
         user: String,
         #[arg(long, default_value = "cli")]
         name: String,
-        /// Days until it expires [default: never]
-        #[arg(long)]
-        expires_in_days: Option<i64>,
+        /// Days until it expires (1 to 366)
+        #[arg(long, default_value_t = 90)]
+        expires_in_days: i64,
+        /// Limit the token to these of the user's permissions (comma-separated, e.g. case.read)
+        #[arg(long, value_delimiter = ',')]
+        permissions: Vec<String>,
     },
 }
 
@@ -423,10 +426,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
                     user,
                     name,
                     expires_in_days,
+                    permissions,
                 },
         } => {
             let store = settings.open().await?;
-            let token = setup::create_token(store.as_ref(), &user, &name, expires_in_days).await?;
+            let token =
+                setup::create_token(store.as_ref(), &user, &name, expires_in_days, &permissions)
+                    .await?;
             // Only the token on stdout, so scripts can capture it.
             println!("{}", token.expose());
         }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use haven_crypto::{Secret, hash_password, new_password, new_token, token_digest};
-use haven_domain::access::SYSTEM_ADMIN;
+use haven_domain::access::{PermissionSet, SYSTEM_ADMIN};
 use haven_domain::user::{User, check_password, parse_email};
 use haven_store::{NewToken, NewUser, Store};
 
@@ -130,7 +130,8 @@ pub async fn create_token(
     store: &dyn Store,
     email: &str,
     name: &str,
-    expires_in_days: Option<i64>,
+    expires_in_days: i64,
+    permissions: &[String],
 ) -> anyhow::Result<Secret> {
     let email = parse_email(email).map_err(|e| anyhow::anyhow!("user: {e}"))?;
     let user = store
@@ -141,10 +142,22 @@ pub async fn create_token(
     if !user.active {
         bail!("user: {email} is disabled");
     }
-    let expires_at = match expires_in_days {
-        Some(d) if d <= 0 => bail!("expires-in-days: must be at least 1"),
-        Some(d) => Some(store.clock().now() + time::Duration::days(d)),
-        None => None,
+    if !(1..=366).contains(&expires_in_days) {
+        bail!("expires-in-days: must be from 1 to 366");
+    }
+    let expires_at = Some(store.clock().now() + time::Duration::days(expires_in_days));
+    let permissions = if permissions.is_empty() {
+        None
+    } else {
+        Some(PermissionSet::parse_all(permissions).map_err(|bad| {
+            anyhow::anyhow!(
+                "permissions: {}",
+                bad.into_iter()
+                    .map(|(_, e)| e)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?)
     };
     let token = new_token(haven_web::auth::TOKEN_PREFIX)?;
     store
@@ -155,7 +168,7 @@ pub async fn create_token(
                 name: name.to_string(),
                 token_digest: token_digest(token.expose()),
                 expires_at,
-                permissions: None,
+                permissions,
             },
         )
         .await?;

@@ -381,3 +381,50 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
 }
+
+#[test]
+fn token_create_limits_and_expires_tokens_and_names_bad_input() {
+    let (_tmp, dir) = data_dir();
+    assert!(haven(&dir, &["init"]).status.success());
+    let bad = haven(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--user",
+            "admin@haven.local",
+            "--permissions",
+            "case.read,case.destroy",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("case.destroy"), "{}", stderr(&bad));
+    let never = haven(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--user",
+            "admin@haven.local",
+            "--expires-in-days",
+            "0",
+        ],
+    );
+    assert!(
+        stderr(&never).contains("expires-in-days"),
+        "{}",
+        stderr(&never)
+    );
+    let ok = haven(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--user",
+            "admin@haven.local",
+            "--permissions",
+            "case.read",
+        ],
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+}
