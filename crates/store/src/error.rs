@@ -24,6 +24,9 @@ pub enum StoreError {
     Duplicate(String),
     #[error("{0}")]
     Unsupported(String),
+    /// The audit log could not be appended to; whatever needed the entry did not happen.
+    #[error("audit log: {0}")]
+    Audit(String),
     #[error("configuration: {0}")]
     Config(String),
     /// Stored data that cannot be read back (a bug or tampering).
