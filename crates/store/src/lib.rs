@@ -7,6 +7,7 @@
 //! a [`Scope`], so a caller cannot forget to filter.
 
 pub mod audit;
+mod audit_queue;
 pub mod clock;
 pub mod door;
 pub mod error;

@@ -29,6 +29,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit;
+use crate::audit_queue::AuditQueue;
 use crate::door::{self, CaseWrite, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
@@ -52,6 +53,8 @@ pub struct PgStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     sealer: Sealer,
+    /// Audit entries that stand alone (reads, logins, refusals), written in groups.
+    audit: AuditQueue,
 }
 
 /// Connects to and migrates the database at `url` (`postgres://…`).
@@ -87,10 +90,26 @@ impl PgStore {
             MIGRATOR.run(&pool).await?;
         }
         seed_roles(&pool, truncate_to_micros(clock.now())).await?;
+        let audit = {
+            let (pool, clock) = (pool.clone(), clock.clone());
+            AuditQueue::start(move |events| {
+                let (pool, clock) = (pool.clone(), clock.clone());
+                async move {
+                    let now = truncate_to_micros(clock.now());
+                    let mut tx = pool.begin().await?;
+                    for event in &events {
+                        append_audit_in(&mut tx, event, now).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+            })
+        };
         Ok(Self {
             pool,
             clock,
             sealer,
+            audit,
         })
     }
 
@@ -1962,11 +1981,7 @@ impl Store for PgStore {
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {
-        let now = self.now();
-        let mut tx = self.pool.begin().await?;
-        append_audit_in(&mut tx, &event, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.audit.append(event).await
     }
 
     async fn audit_rows(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRow>> {

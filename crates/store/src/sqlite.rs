@@ -39,6 +39,7 @@ use sqlx::sqlite::{
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::{self, format_at};
+use crate::audit_queue::AuditQueue;
 use crate::door::{self, CaseWrite, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
@@ -92,51 +93,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     clock: Arc<dyn Clock>,
     sealer: Sealer,
-    /// Audit entries that stand alone (reads, logins, refusals) go to [`audit_writer`].
-    audit: tokio::sync::mpsc::UnboundedSender<PendingAudit>,
-}
-
-/// An audit entry waiting to be written, and who waits for it.
-type PendingAudit = (AuditEvent, tokio::sync::oneshot::Sender<Result<(), String>>);
-
-/// Most stand-alone audit entries written in one transaction.
-const AUDIT_BATCH: usize = 256;
-
-/// Writes stand-alone audit entries in groups: each caller still waits until its entry is
-/// committed (a read is answered only once it is on the record), but the entries that arrive
-/// while one transaction commits share the next. Every read is audited, so without this the
-/// single SQLite writer would allow only as many reads as it allows writes.
-async fn audit_writer(
-    writer: SqlitePool,
-    clock: Arc<dyn Clock>,
-    mut queue: tokio::sync::mpsc::UnboundedReceiver<PendingAudit>,
-) {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < AUDIT_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        let now = truncate_to_micros(clock.now());
-        let written = async {
-            let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-            for (event, _) in &batch {
-                record_change(&mut tx, None, event, now).await?;
-            }
-            tx.commit().await?;
-            StoreResult::Ok(())
-        }
-        .await
-        .map_err(|e| e.to_string());
-        if let Err(e) = &written {
-            tracing::error!(error = %e, "cannot append to the audit log");
-        }
-        for (_, done) in batch {
-            let _ = done.send(written.clone());
-        }
-    }
+    /// Audit entries that stand alone (reads, logins, refusals), written in groups.
+    audit: AuditQueue,
 }
 
 /// Opens (creating the file and its directory if missing) and migrates the database at `url`
@@ -183,8 +141,21 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&writer).await?;
         seed_roles(&writer, truncate_to_micros(clock.now())).await?;
-        let (audit, queue) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(audit_writer(writer.clone(), clock.clone(), queue));
+        let audit = {
+            let (writer, clock) = (writer.clone(), clock.clone());
+            AuditQueue::start(move |events| {
+                let (writer, clock) = (writer.clone(), clock.clone());
+                async move {
+                    let now = truncate_to_micros(clock.now());
+                    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+                    for event in &events {
+                        record_change(&mut tx, None, event, now).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+            })
+        };
         let mut conns = Vec::new();
         for _ in 0..READERS {
             conns.push(tokio::sync::Mutex::new(
@@ -2117,14 +2088,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {
-        let (done, result) = tokio::sync::oneshot::channel();
-        self.audit
-            .send((event, done))
-            .map_err(|_| StoreError::Audit("the audit writer has stopped".into()))?;
-        result
-            .await
-            .map_err(|_| StoreError::Audit("the audit writer has stopped".into()))?
-            .map_err(StoreError::Audit)
+        self.audit.append(event).await
     }
 
     async fn audit_rows(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRow>> {
