@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub break_glass_minutes: Option<i64>,
     /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
     pub trust_forwarded_for: Option<bool>,
+    /// `[casework]`: which steps need a supervisor's approval, response times by risk level.
+    #[serde(default)]
+    pub casework: haven_domain::casework::Settings,
 }
 
 impl FileConfig {

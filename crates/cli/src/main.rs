@@ -502,6 +502,7 @@ async fn serve(settings: &Settings, listen: Option<String>, demo: bool) -> anyho
             .file
             .trust_forwarded_for
             .unwrap_or(defaults.trust_forwarded_for),
+        casework: settings.file.casework,
         ..defaults
     };
     let listener = tokio::net::TcpListener::bind(addr)

@@ -12,6 +12,12 @@ pub enum AuditAction {
     CaseView,
     CaseList,
     CaseHistoryView,
+    /// A case-management workflow action (approve, close, …): details name the events by code.
+    CaseWorkflow,
+    CaseWorkflowView,
+    /// A care arrangement recorded (details: the placement events, e.g. detention started).
+    CasePlacement,
+    TaskList,
     TracingRequestCreate,
     TracingRequestUpdate,
     TracingRequestView,
@@ -54,6 +60,10 @@ impl AuditAction {
             Self::CaseView => "case.view",
             Self::CaseList => "case.list",
             Self::CaseHistoryView => "case.history",
+            Self::CaseWorkflow => "case.workflow",
+            Self::CaseWorkflowView => "case.workflow.view",
+            Self::CasePlacement => "case.placement",
+            Self::TaskList => "task.list",
             Self::TracingRequestCreate => "tracing_request.create",
             Self::TracingRequestUpdate => "tracing_request.update",
             Self::TracingRequestView => "tracing_request.view",

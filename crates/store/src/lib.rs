@@ -7,6 +7,7 @@
 //! a [`Scope`], so a caller cannot forget to filter.
 
 pub mod audit;
+pub mod casework;
 pub mod clock;
 pub mod door;
 pub mod error;
@@ -24,6 +25,9 @@ use async_trait::async_trait;
 use haven_domain::access::{PermissionSet, RoleSpec};
 use haven_domain::audit::AuditEvent;
 use haven_domain::case::CaseDoc;
+use haven_domain::casework::Settings;
+use haven_domain::casework::placement::PlacementDoc;
+use haven_domain::casework::workflow::ActionDoc;
 use haven_domain::clock::Clock;
 use haven_domain::ids::AgencyId;
 use haven_domain::ids::{CaseId, TracingRequestId, UserId};
@@ -32,6 +36,7 @@ use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
 use time::Duration;
 
+pub use casework::CaseWork;
 pub use error::{StoreError, StoreResult};
 pub use sealing::Sealer;
 pub use types::*;
@@ -237,6 +242,46 @@ pub trait Store: Send + Sync {
         actor: &Actor,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>>;
+
+    // --- Case management (issue 5): the same door, through `casework` -----------------------
+
+    /// The case with its workflow, if in the actor's scope. Audited as a workflow view.
+    async fn case_work(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseWork>>;
+
+    /// Applies a workflow action to the case at `expected_version` (else
+    /// [`StoreError::Conflict`]): bad fields are [`StoreError::Invalid`], an action the state
+    /// does not allow [`StoreError::Refused`] with the allowed actions; otherwise the case's next
+    /// version (status closed exactly when the workflow is) with its history and audit entries,
+    /// in one transaction.
+    async fn apply_workflow(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: i64,
+        action: ActionDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork>;
+
+    /// Records a care arrangement in the case's placement history (at `expected_version` when
+    /// given). A placement in detention raises the case's `detention` alert in the same
+    /// transaction; a move out of detention resolves it.
+    async fn record_placement(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        placement: PlacementDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork>;
+
+    /// The open tasks on the actor's list (`casework::task_visible`), of open cases in their
+    /// scope, soonest due first. Audited with the case ids.
+    async fn tasks(
+        &self,
+        actor: &Actor,
+        settings: &Settings,
+        overdue_only: bool,
+    ) -> StoreResult<Vec<CaseTask>>;
 
     // --- Tracing requests: the same door and the same reads as cases -------------------------
 

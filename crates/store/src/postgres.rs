@@ -14,6 +14,9 @@ use haven_domain::Problems;
 use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seeded_roles};
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
+use haven_domain::casework::Settings;
+use haven_domain::casework::placement::PlacementDoc;
+use haven_domain::casework::workflow::ActionDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
 use haven_domain::country::clip;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
@@ -28,15 +31,17 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit;
-use crate::door::{self, CaseWrite, RESEAL_BATCH};
+use crate::casework::{self, CaseWork, CaseworkWrite};
+use crate::door::{self, CaseWrite, DetentionSync, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{self, HistoryPlace, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
-    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Group, HistoryEntry,
-    LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest, Resealed,
-    SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord, UserCredentials,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, CaseTask, Group,
+    HistoryEntry, LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest,
+    Resealed, SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
+    UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -439,6 +444,140 @@ async fn insert_alert(conn: &mut PgConnection, alert: &Alert) -> StoreResult<()>
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+fn work_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<CaseWork> {
+    let case = case_from_row(row, sealer)?;
+    let stored: Option<String> = col(row, "workflow")?;
+    let workflow = casework::open_workflow(sealer, &case, stored.as_deref())?;
+    Ok(CaseWork { case, workflow })
+}
+
+/// Writes a case's next version over `expected_version` (with its workflow when given), its
+/// history and audit entries, and what its detention alert must become: the tail of every
+/// update of a case, inside the caller's transaction (which holds the case row's lock).
+async fn write_case_update(
+    conn: &mut PgConnection,
+    write: &CaseWrite,
+    expected_version: i64,
+    workflow: Option<String>,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    if write.index.caseworker_unverified {
+        check_caseworker(&mut *conn, write).await?;
+    }
+    let r = &write.record;
+    let updated = sqlx::query(
+        "UPDATE cases SET version = $1, caseworker_id = $2, status = $3, risk_level = $4,
+             separation_status = $5, location_pcode = $6, registration_date = $7, updated_at = $8,
+             body = $9, workflow = COALESCE($10, workflow)
+         WHERE id = $11 AND version = $12",
+    )
+    .bind(r.version)
+    .bind(write.index.caseworker_id.0)
+    .bind(r.status.as_str())
+    .bind(write.index.risk_level)
+    .bind(write.index.separation_status)
+    .bind(&write.index.location_pcode)
+    .bind(write.index.registration_date)
+    .bind(r.updated_at)
+    .bind(rows::body(RecordKind::Case, r.id, &r.doc, sealer)?)
+    .bind(workflow)
+    .bind(r.id.0)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        // Cannot happen with the row locked, but the guard costs nothing.
+        return Err(StoreError::Conflict {
+            current: expected_version,
+        });
+    }
+    sync_detention(&mut *conn, r, write.index.detention, now).await?;
+    insert_history(&mut *conn, RecordKind::Case, r.id.0, &write.history, sealer).await?;
+    append_audit_in(conn, &write.audit, now).await?;
+    Ok(())
+}
+
+/// Makes the case's open `detention` alert follow its placements (see [`DetentionSync`]).
+async fn sync_detention(
+    conn: &mut PgConnection,
+    case: &CaseRecord,
+    sync: DetentionSync,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let want = match sync {
+        DetentionSync::Unchanged => return Ok(()),
+        DetentionSync::Free => None,
+        DetentionSync::Detained { since, kind } => Some((since, kind)),
+    };
+    let open = sqlx::query(
+        "SELECT id, details FROM alerts
+         WHERE record_type = 'case' AND record_id = $1 AND kind = 'detention' AND resolved_at IS NULL",
+    )
+    .bind(case.id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut have = false;
+    for row in &open {
+        let same = want.is_some_and(|(since, _)| {
+            casework::alert_since(&col::<_, String>(row, "details").unwrap_or_default())
+                == Some(since.to_string())
+        });
+        if same {
+            have = true;
+        } else {
+            sqlx::query("UPDATE alerts SET resolved_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(col::<_, Uuid>(row, "id")?)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    if let Some((since, kind)) = want.filter(|_| !have) {
+        insert_alert(
+            conn,
+            &casework::detention_alert(case, since, kind.as_str(), now),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl PgStore {
+    /// A casework write: the case (in scope, locked inside the transaction), the door's
+    /// decision on it, then the decision carried out.
+    async fn casework_write(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        decide: impl FnOnce(&CaseWork, OffsetDateTime) -> StoreResult<CaseworkWrite> + Send,
+    ) -> StoreResult<CaseWork> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = decide(&current, now)?;
+        let sealed = casework::seal_workflow(&self.sealer, id, &write.workflow)?;
+        write_case_update(
+            &mut tx,
+            &write.case,
+            current.case.version,
+            Some(sealed),
+            &self.sealer,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CaseWork {
+            case: write.case.record,
+            workflow: write.workflow,
+        })
+    }
 }
 
 impl PgStore {
@@ -1327,6 +1466,7 @@ impl Store for PgStore {
         .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
         .execute(&mut *tx)
         .await?;
+        sync_detention(&mut tx, r, write.index.detention, now).await?;
         insert_history(
             &mut tx,
             RecordKind::Case,
@@ -1351,51 +1491,16 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
             .await?
-            .map(|row| case_from_row(&row, &self.sealer))
+            .map(|row| work_from_row(&row, &self.sealer))
             .transpose()?
             .ok_or(StoreError::NotFound)?;
-        let Some(write) = door::prepare_update(actor, &current, expected_version, patch, now)?
+        let Some(write) = door::prepare_update(actor, &current.case, expected_version, patch, now)?
         else {
             tx.rollback().await?;
-            return Ok(current);
+            return Ok(current.case);
         };
-        if write.index.caseworker_unverified {
-            check_caseworker(&mut tx, &write).await?;
-        }
-        let r = &write.record;
-        let updated = sqlx::query(
-            "UPDATE cases SET version = $1, caseworker_id = $2, status = $3, risk_level = $4,
-                 separation_status = $5, location_pcode = $6, registration_date = $7, updated_at = $8, body = $9
-             WHERE id = $10 AND version = $11",
-        )
-        .bind(r.version)
-        .bind(write.index.caseworker_id.0)
-        .bind(r.status.as_str())
-        .bind(write.index.risk_level)
-        .bind(write.index.separation_status)
-        .bind(&write.index.location_pcode)
-        .bind(write.index.registration_date)
-        .bind(r.updated_at)
-        .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
-        .bind(r.id.0)
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            // Cannot happen with the row locked above, but the guard costs nothing.
-            return Err(StoreError::Conflict {
-                current: current.version,
-            });
-        }
-        insert_history(
-            &mut tx,
-            RecordKind::Case,
-            r.id.0,
-            &write.history,
-            &self.sealer,
-        )
-        .await?;
-        append_audit_in(&mut tx, &write.audit, now).await?;
+        casework::check_patch_on_closed(actor, &current, &write, &Settings::default(), now)?;
+        write_case_update(&mut tx, &write, expected_version, None, &self.sealer, now).await?;
         tx.commit().await?;
         Ok(write.record)
     }
@@ -1461,6 +1566,76 @@ impl Store for PgStore {
         authorize(actor, Permission::CaseRead)?;
         self.history(actor, Table::Cases, id.0, AuditAction::CaseHistoryView)
             .await
+    }
+
+    async fn case_work(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseWork>> {
+        authorize(actor, Permission::CaseRead)?;
+        self.read_one(actor, Table::Cases, id.0, AuditAction::CaseWorkflowView)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()
+    }
+
+    async fn apply_workflow(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: i64,
+        action: ActionDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork> {
+        self.casework_write(actor, id, |current, now| {
+            casework::prepare_workflow(actor, current, expected_version, action, settings, now)
+        })
+        .await
+    }
+
+    async fn record_placement(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        placement: PlacementDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork> {
+        self.casework_write(actor, id, |current, now| {
+            casework::prepare_placement(actor, current, expected_version, &placement, settings, now)
+        })
+        .await
+    }
+
+    async fn tasks(
+        &self,
+        actor: &Actor,
+        settings: &Settings,
+        overdue_only: bool,
+    ) -> StoreResult<Vec<CaseTask>> {
+        authorize(actor, Permission::CaseRead)?;
+        let now = self.now();
+        let sql = format!(
+            "SELECT * FROM cases
+             WHERE {} AND status = 'open' AND ($4 OR caseworker_id = $2)
+             ORDER BY seq LIMIT {}",
+            scope::clause(Params::Postgres, Table::Cases, actor.scope, 1),
+            casework::MAX_TASK_CASES
+        );
+        let found = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(actor.permissions.contains(Permission::CaseApprove))
+            .fetch_all(&self.pool)
+            .await?;
+        let works = found
+            .iter()
+            .map(|row| work_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (tasks, ids) = casework::tasks_of(actor, &works, settings, now, overdue_only);
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::TaskList,
+            door::CASE,
+            &ids,
+        ))
+        .await?;
+        Ok(tasks)
     }
 
     async fn create_tracing_request(

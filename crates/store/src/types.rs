@@ -264,3 +264,11 @@ pub struct Resealed {
     pub history_entries: u64,
     pub secrets: u64,
 }
+
+/// One task on someone's list: which case, whose case, what is due when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseTask {
+    pub case_id: CaseId,
+    pub caseworker_id: Option<UserId>,
+    pub task: haven_domain::casework::tasks::Task,
+}

@@ -7,7 +7,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use haven_domain::sensitivity::RecordKind;
 
-use crate::{AppState, admin, alerts, auth, cases, health, openapi, tracing_requests};
+use crate::{AppState, admin, alerts, auth, cases, casework, health, openapi, tracing_requests};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +121,30 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             "/api/v1/cases/{id}/history",
             Record(Case, P::CaseRead),
             get(cases::history),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}/workflow",
+            Record(Case, P::CaseRead),
+            get(casework::get_workflow),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/workflow",
+            Record(Case, P::CaseUpdate),
+            post(casework::apply_workflow),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/placements",
+            Record(Case, P::CaseUpdate),
+            post(casework::record_placement),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tasks",
+            Permission(P::CaseRead),
+            get(casework::list_tasks),
         ),
         route(
             Method::POST,

@@ -1,0 +1,483 @@
+//! Case management through the write door: the workflow with its approvals, placements with the
+//! detention alert, tasks.
+
+use haven_domain::case::CaseStatus;
+use haven_domain::casework::Settings;
+use haven_domain::casework::placement::PlacementDoc;
+use haven_domain::casework::tasks::TaskKind;
+use haven_domain::casework::workflow::{ActionDoc, Stage, action_from_json};
+use haven_domain::ids::CaseId;
+use haven_domain::user::Actor;
+use haven_store::{CaseFilter, CaseWork, PageRequest, StoreError};
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::store_tests;
+use crate::support::{Fixture, TestDb, assert_only_reads_since, doc, fixture};
+
+store_tests!(
+    workflow_approvals_and_closure_keep_the_case_status,
+    refused_stale_and_invalid_actions_change_nothing,
+    detention_raises_an_alert_at_once_and_an_alternative_resolves_it,
+    a_closed_case_refuses_placements_and_service_changes,
+    tasks_fall_due_by_risk_and_show_on_the_right_lists,
+);
+
+fn action(v: Value) -> ActionDoc {
+    action_from_json(v).unwrap()
+}
+
+fn settings() -> Settings {
+    Settings::default()
+}
+
+async fn new_case(db: &TestDb, f: &Fixture, extra: Value) -> CaseId {
+    let mut body = json!({"given_name": "Zqxamal", "risk_level": "high",
+        "separation_status": "unaccompanied"});
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    db.store
+        .create_case(&f.actor(), doc(body))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn act(db: &TestDb, who: &Actor, id: CaseId, v: Value) -> Result<CaseWork, StoreError> {
+    let version = db.store.case_work(who, id).await?.unwrap().case.version;
+    db.store
+        .apply_workflow(who, id, version, action(v), &settings())
+        .await
+}
+
+async fn workflow_approvals_and_closure_keep_the_case_status(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let (worker, supervisor) = (f.actor(), f.reader());
+    let id = new_case(&db, &f, json!({})).await;
+
+    let w = db.store.case_work(&worker, id).await.unwrap().unwrap();
+    assert_eq!(w.workflow.stage, Stage::Registration);
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "start_assessment", "kind": "short"}),
+    )
+    .await
+    .unwrap();
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "complete_assessment",
+        "completed_on": "2026-11-23", "summary": "Zqxsecret summary"}),
+    )
+    .await
+    .unwrap();
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "request_approval", "subject": "assessment"}),
+    )
+    .await
+    .unwrap();
+    // A caseworker cannot approve: the refusal says what they may do instead.
+    let Err(StoreError::Refused { allowed, .. }) = act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "approve", "subject": "assessment"}),
+    )
+    .await
+    else {
+        panic!("a caseworker approved");
+    };
+    assert!(!allowed.contains(&"approve".to_string()), "{allowed:?}");
+    let w = act(
+        &db,
+        &supervisor,
+        id,
+        json!({"action": "approve", "subject": "assessment"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.case.version, 5);
+
+    // Closure needs approval too; the case's status follows the stage, both ways.
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "request_closure", "reason": "reunified"}),
+    )
+    .await
+    .unwrap();
+    let w = act(
+        &db,
+        &supervisor,
+        id,
+        json!({"action": "approve", "subject": "closure"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.workflow.stage, Stage::Closed);
+    assert_eq!(w.case.status, CaseStatus::Closed);
+    let got = db.store.get_case(&worker, id).await.unwrap().unwrap();
+    assert_eq!(got.status, CaseStatus::Closed);
+    let closed = db
+        .store
+        .list_cases(
+            &supervisor,
+            &CaseFilter {
+                status: Some(CaseStatus::Closed),
+                ..CaseFilter::default()
+            },
+            &PageRequest::first(50),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.items.len(), 1);
+    let w = act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "reopen", "reason": "Zqx came back"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.case.status, CaseStatus::Open);
+    assert_eq!(w.workflow.stage, Stage::Assessment);
+
+    // Every step is a version of the case with its history entry; the audit names codes only.
+    let history = db.store.case_history(&worker, id).await.unwrap().unwrap();
+    let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "create",
+            "workflow.start_assessment",
+            "workflow.complete_assessment",
+            "workflow.request_approval",
+            "workflow.approve",
+            "workflow.request_closure",
+            "workflow.approve",
+            "workflow.reopen",
+        ]
+    );
+    assert!(history[6].changes.iter().any(|c| c.field == "status"));
+    let rows = db.store.audit_rows(0, 1000).await.unwrap();
+    let workflow_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "case.workflow")
+        .collect();
+    assert_eq!(workflow_rows.len(), 7);
+    for r in rows {
+        assert!(!r.details.contains("Zqx"), "content audited: {}", r.details);
+    }
+}
+
+async fn refused_stale_and_invalid_actions_change_nothing(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let worker = f.actor();
+    let id = new_case(&db, &f, json!({})).await;
+    let head = db.store.audit_head().await.unwrap();
+
+    let stale = db
+        .store
+        .apply_workflow(
+            &worker,
+            id,
+            7,
+            action(json!({"action": "start_assessment", "kind": "short"})),
+            &settings(),
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict { current: 1 })));
+    let Err(StoreError::Invalid(p)) = db
+        .store
+        .apply_workflow(
+            &worker,
+            id,
+            1,
+            action(json!({"action": "start_assessment", "kind": "deep"})),
+            &settings(),
+        )
+        .await
+    else {
+        panic!("an unknown BIA kind was accepted");
+    };
+    assert_eq!(p.errors()[0].path, "kind");
+    let Err(StoreError::Refused { code, allowed, .. }) = db
+        .store
+        .apply_workflow(
+            &worker,
+            id,
+            1,
+            action(json!({"action": "start_implementation"})),
+            &settings(),
+        )
+        .await
+    else {
+        panic!("implementation started before any assessment");
+    };
+    assert!(!code.is_empty());
+    assert!(
+        allowed.contains(&"start_assessment".to_string()),
+        "{allowed:?}"
+    );
+    // Out of scope reads as absent.
+    assert!(matches!(
+        db.store
+            .apply_workflow(
+                &f.other_actor(),
+                id,
+                1,
+                action(json!({"action": "start_assessment", "kind": "short"})),
+                &settings(),
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let w = db.store.case_work(&worker, id).await.unwrap().unwrap();
+    assert_eq!((w.case.version, w.workflow.stage), (1, Stage::Registration));
+    assert_only_reads_since(&db, &head).await;
+}
+
+fn placement(kind: &str, start: &str) -> PlacementDoc {
+    PlacementDoc {
+        kind: kind.into(),
+        start_date: start.into(),
+        place: Some("Zqx holding centre".into()),
+        ..PlacementDoc::default()
+    }
+}
+
+async fn detention_raises_an_alert_at_once_and_an_alternative_resolves_it(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let (worker, supervisor) = (f.actor(), f.reader());
+    let id = new_case(&db, &f, json!({})).await;
+    let detained = db
+        .store
+        .record_placement(
+            &worker,
+            id,
+            Some(1),
+            placement("immigration_detention", "2026-01-05"),
+            &settings(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(detained.case.version, 2);
+    assert_eq!(detained.case.doc.placements.len(), 1);
+
+    let alerts = db.store.alerts(&supervisor).await.unwrap();
+    let detention: Vec<_> = alerts.iter().filter(|a| a.kind == "detention").collect();
+    assert_eq!(detention.len(), 1);
+    assert_eq!(detention[0].record_id, Some(id.0));
+    assert_eq!(detention[0].record_type.as_deref(), Some("case"));
+    assert_eq!(detention[0].details["since"], "2026-01-05");
+    assert!(!detention[0].details.to_string().contains("Zqx"));
+    assert!(
+        db.store
+            .alerts(&f.other_actor())
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.kind != "detention"),
+        "another agency saw the alert"
+    );
+    let audit = db.store.audit_rows(0, 1000).await.unwrap();
+    let placed = audit
+        .iter()
+        .rfind(|r| r.action == "case.placement")
+        .unwrap();
+    assert!(
+        placed.details.contains("case.detention.started"),
+        "{}",
+        placed.details
+    );
+
+    // Police custody before it in the history is refused where it overlaps.
+    let Err(StoreError::Invalid(p)) = db
+        .store
+        .record_placement(
+            &worker,
+            id,
+            None,
+            PlacementDoc {
+                end_date: Some("2026-02-01".into()),
+                ..placement("police_custody", "2026-01-01")
+            },
+            &settings(),
+        )
+        .await
+    else {
+        panic!("an overlapping placement was accepted");
+    };
+    assert_eq!(p.errors()[0].path, "end_date");
+    let Err(StoreError::Invalid(p)) = db
+        .store
+        .record_placement(
+            &worker,
+            id,
+            None,
+            placement("foster", "2099-01-01"),
+            &settings(),
+        )
+        .await
+    else {
+        panic!("a placement in the future was accepted");
+    };
+    assert_eq!(p.errors()[0].path, "start_date");
+
+    let moved = db
+        .store
+        .record_placement(
+            &worker,
+            id,
+            None,
+            placement("foster", "2026-02-01"),
+            &settings(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.case.doc.placements.len(), 2);
+    assert_eq!(
+        moved.case.doc.placements[0].end_date.as_deref(),
+        Some("2026-02-01")
+    );
+    assert!(
+        db.store
+            .alerts(&supervisor)
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.kind != "detention"),
+        "the alert outlived the detention"
+    );
+}
+
+async fn a_closed_case_refuses_placements_and_service_changes(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let (worker, supervisor) = (f.actor(), f.reader());
+    let id = new_case(&db, &f, json!({})).await;
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "request_closure", "reason": "duplicate"}),
+    )
+    .await
+    .unwrap();
+    act(
+        &db,
+        &supervisor,
+        id,
+        json!({"action": "approve", "subject": "closure"}),
+    )
+    .await
+    .unwrap();
+    let head = db.store.audit_head().await.unwrap();
+    let Err(StoreError::Refused { code, allowed, .. }) = db
+        .store
+        .record_placement(
+            &worker,
+            id,
+            None,
+            placement("immigration_detention", "2026-01-05"),
+            &settings(),
+        )
+        .await
+    else {
+        panic!("a closed case took a placement");
+    };
+    assert_eq!(code, "case_closed");
+    assert!(allowed.contains(&"reopen".to_string()), "{allowed:?}");
+    let Err(StoreError::Refused { .. }) = db
+        .store
+        .update_case(
+            &worker,
+            id,
+            3,
+            &json!({"services": [{"type": "education", "status": "needed"}]}),
+        )
+        .await
+    else {
+        panic!("a closed case took a service");
+    };
+    // Record keeping stays possible.
+    db.store
+        .update_case(&worker, id, 3, &json!({"family_name": "Zqxcorrected"}))
+        .await
+        .unwrap();
+    let _ = head;
+}
+
+async fn tasks_fall_due_by_risk_and_show_on_the_right_lists(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let (worker, supervisor) = (f.actor(), f.reader());
+    let high = new_case(&db, &f, json!({})).await;
+    let low = new_case(&db, &f, json!({"risk_level": "low"})).await;
+    db.clock.advance(Duration::hours(30));
+
+    let overdue = db.store.tasks(&worker, &settings(), true).await.unwrap();
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert_eq!(overdue[0].case_id, high);
+    assert_eq!(overdue[0].task.kind, TaskKind::Assessment);
+    let all = db.store.tasks(&worker, &settings(), false).await.unwrap();
+    assert!(all.iter().any(|t| t.case_id == low && !t.task.overdue));
+    assert!(
+        db.store
+            .tasks(&f.other_actor(), &settings(), false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // An approval waiting is the supervisor's task, not the caseworker's.
+    act(
+        &db,
+        &worker,
+        low,
+        json!({"action": "start_assessment", "kind": "short"}),
+    )
+    .await
+    .unwrap();
+    act(
+        &db,
+        &worker,
+        low,
+        json!({"action": "complete_assessment", "completed_on": "2026-11-24"}),
+    )
+    .await
+    .unwrap();
+    act(
+        &db,
+        &worker,
+        low,
+        json!({"action": "request_approval", "subject": "assessment"}),
+    )
+    .await
+    .unwrap();
+    let sup = db
+        .store
+        .tasks(&supervisor, &settings(), false)
+        .await
+        .unwrap();
+    assert!(
+        sup.iter()
+            .any(|t| t.case_id == low && t.task.kind == TaskKind::ApprovalDecision)
+    );
+    assert!(
+        db.store
+            .tasks(&worker, &settings(), false)
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.task.kind != TaskKind::ApprovalDecision)
+    );
+    let audit = db.store.audit_rows(0, 1000).await.unwrap();
+    assert!(audit.iter().any(|r| r.action == "task.list"));
+}
