@@ -38,6 +38,10 @@ const CASE_FIELDS: &[(Path, FieldClass)] = &[
     (&["family", "*", "date_of_birth"], Identifying),
     (&["family", "*", "contact"], Contact),
     (&["specific_needs"], Protection),
+    // Not part of the document: the case-management workflow kept beside it (assessment
+    // summaries, supervisors' comments, BID panels). Classified so that its history entries are
+    // sealed and hidden from roles that do not see protection details.
+    (&["workflow"], Protection),
 ];
 
 const TRACING_REQUEST_FIELDS: &[(Path, FieldClass)] = &[

@@ -54,6 +54,13 @@ pub(crate) fn seal_workflow(sealer: &Sealer, id: CaseId, w: &Workflow) -> StoreR
     sealer.seal_text(&plain, &workflow_aad(id))
 }
 
+/// A stored workflow sealed again with the active key (`keys rotate`), or sealed for the first time.
+pub(crate) fn reseal_workflow(sealer: &Sealer, case_id: &str, stored: &str) -> StoreResult<String> {
+    let aad = format!("cases:{case_id}:workflow");
+    let plain = sealer.open_text(stored, &aad)?;
+    sealer.seal_text(&plain, &aad)
+}
+
 /// The stored workflow, or a new one for a case registered before there was one (or just now).
 pub(crate) fn open_workflow(
     sealer: &Sealer,

@@ -1820,7 +1820,12 @@ impl Store for PgStore {
             loop {
                 let mut tx = self.pool.begin().await?;
                 let sql = format!(
-                    "SELECT seq, id, body FROM {} WHERE seq > $1 ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    "SELECT seq, id, body, {} AS workflow FROM {} WHERE seq > $1 ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    if matches!(table, Table::Cases) {
+                        "workflow"
+                    } else {
+                        "NULL"
+                    },
                     table.name()
                 );
                 let found = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1843,6 +1848,15 @@ impl Store for PgStore {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(stored) = col::<_, Option<String>>(row, "workflow")? {
+                        let sealed =
+                            casework::reseal_workflow(&self.sealer, &id.to_string(), &stored)?;
+                        sqlx::query("UPDATE cases SET workflow = $1 WHERE id = $2")
+                            .bind(sealed)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     done.records += 1;
                 }
                 tx.commit().await?;

@@ -1942,7 +1942,12 @@ impl Store for SqliteStore {
             loop {
                 let mut tx = self.begin_write().await?;
                 let sql = format!(
-                    "SELECT seq, id, body FROM {} WHERE seq > ? ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    "SELECT seq, id, body, {} AS workflow FROM {} WHERE seq > ? ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    if matches!(table, Table::Cases) {
+                        "workflow"
+                    } else {
+                        "NULL"
+                    },
                     table.name()
                 );
                 let found = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1965,6 +1970,14 @@ impl Store for SqliteStore {
                         .bind(&id)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(stored) = col::<_, Option<String>>(row, "workflow")? {
+                        let sealed = casework::reseal_workflow(&self.sealer, &id, &stored)?;
+                        sqlx::query("UPDATE cases SET workflow = ? WHERE id = ?")
+                            .bind(sealed)
+                            .bind(&id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     done.records += 1;
                 }
                 tx.commit().await?;

@@ -21,6 +21,7 @@ store_tests!(
     detention_raises_an_alert_at_once_and_an_alternative_resolves_it,
     a_closed_case_refuses_placements_and_service_changes,
     tasks_fall_due_by_risk_and_show_on_the_right_lists,
+    the_workflow_is_sealed_at_rest_and_survives_key_rotation,
 );
 
 fn action(v: Value) -> ActionDoc {
@@ -480,4 +481,46 @@ async fn tasks_fall_due_by_risk_and_show_on_the_right_lists(db: TestDb) {
     );
     let audit = db.store.audit_rows(0, 1000).await.unwrap();
     assert!(audit.iter().any(|r| r.action == "task.list"));
+}
+
+async fn the_workflow_is_sealed_at_rest_and_survives_key_rotation(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let worker = f.actor();
+    let id = new_case(&db, &f, json!({})).await;
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "start_assessment", "kind": "short"}),
+    )
+    .await
+    .unwrap();
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "complete_assessment",
+        "completed_on": "2026-11-23", "summary": "Zqxsecret summary"}),
+    )
+    .await
+    .unwrap();
+    let stored = db.raw_texts("SELECT workflow FROM cases").await;
+    assert_eq!(stored.len(), 1);
+    let history = db.raw_texts("SELECT changes FROM record_history").await;
+    for text in stored.iter().chain(&history) {
+        assert!(!text.contains("Zqxsecret"), "stored in the clear: {text}");
+    }
+    db.store.reseal_all().await.unwrap();
+    assert_ne!(db.raw_texts("SELECT workflow FROM cases").await, stored);
+    let w = db.store.case_work(&worker, id).await.unwrap().unwrap();
+    assert_eq!(
+        w.workflow.assessment.unwrap().summary.as_deref(),
+        Some("Zqxsecret summary")
+    );
+    let h = db.store.case_history(&worker, id).await.unwrap().unwrap();
+    assert!(
+        serde_json::to_string(&h[2].changes)
+            .unwrap()
+            .contains("Zqxsecret")
+    );
 }
