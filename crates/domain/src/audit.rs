@@ -18,6 +18,11 @@ pub enum AuditAction {
     /// A care arrangement recorded (details: the placement events, e.g. detention started).
     CasePlacement,
     TaskList,
+    /// A referral, flag or note created or changed (details: kind, case, status: codes only).
+    CaseItemCreate,
+    CaseItemUpdate,
+    CaseItemList,
+    CaseTimelineView,
     TracingRequestCreate,
     TracingRequestUpdate,
     TracingRequestView,
@@ -64,6 +69,10 @@ impl AuditAction {
             Self::CaseWorkflowView => "case.workflow.view",
             Self::CasePlacement => "case.placement",
             Self::TaskList => "task.list",
+            Self::CaseItemCreate => "case_item.create",
+            Self::CaseItemUpdate => "case_item.update",
+            Self::CaseItemList => "case_item.list",
+            Self::CaseTimelineView => "case.timeline.view",
             Self::TracingRequestCreate => "tracing_request.create",
             Self::TracingRequestUpdate => "tracing_request.update",
             Self::TracingRequestView => "tracing_request.view",

@@ -12,11 +12,12 @@ use haven_domain::access::Permission;
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::{self, CaseDoc, CaseStatus, SeparationStatus};
 use haven_domain::casework::placement::{self, PlacementDoc};
+use haven_domain::casework::referral::{self, Referral, ReferralDoc};
 use haven_domain::casework::tasks::{self, Task, TaskFor};
 use haven_domain::casework::workflow::{self, ActionDoc, Ctx, Workflow};
-use haven_domain::casework::{Settings, identity};
+use haven_domain::casework::{ConsentCheck, Settings, identity, transfer};
 use haven_domain::history::{FieldChange, diff};
-use haven_domain::ids::{CaseId, UserId};
+use haven_domain::ids::{AgencyId, CaseId, UserId};
 use haven_domain::policy::authorize;
 use haven_domain::user::Actor;
 use serde::Serialize;
@@ -26,7 +27,9 @@ use time::{Date, OffsetDateTime};
 use crate::door::{self, CaseWrite, DetentionSync};
 use crate::error::{StoreError, StoreResult};
 use crate::sealing::Sealer;
-use crate::types::{Alert, CaseRecord};
+use crate::types::{
+    Alert, CaseItem, CaseItemChange, CaseRecord, HistoryEntry, ItemKind, NewCaseItem,
+};
 
 /// A case with its workflow, as `GET …/workflow` and every casework write return it.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,11 +176,19 @@ pub fn case_tasks(current: &CaseWork, settings: &Settings, now: OffsetDateTime) 
         .risk_level
         .as_deref()
         .and_then(|r| case::RiskLevel::parse(r).ok());
+    // Stored documents were validated when written; one that no longer validates (a rule added
+    // since) simply gives no identity tasks.
+    let identity = current
+        .case
+        .doc
+        .legal_identity
+        .clone()
+        .and_then(|li| identity::validate(li, now.date()).ok());
     let state = tasks::CaseState {
         risk_level: risk,
         registered_at: current.case.created_at,
         workflow: &current.workflow,
-        identity: None::<&identity::ValidLegalIdentity>,
+        identity: identity.as_ref(),
     };
     tasks::due(&state, &settings.tasks, now)
 }
@@ -405,4 +416,255 @@ pub fn tasks_of(
     }
     out.sort_by_key(|t| t.task.due);
     (out, ids)
+}
+
+// --- Items: referrals, flags, notes -------------------------------------------------------------
+
+/// The `record_history.record_type` of a casework item's history entries.
+pub const CASE_ITEM: &str = "case_item";
+
+/// One write of an item: the item after it, its history entry, its audit entry.
+#[derive(Debug, Clone)]
+pub struct ItemWrite {
+    pub item: CaseItem,
+    pub history: HistoryEntry,
+    pub audit: AuditEvent,
+}
+
+/// Associated data binding a sealed item body to its row: `case_notes:{id}:text` for a note's
+/// text, `case_{kind}s:{id}:body` for the others.
+pub(crate) fn item_aad(kind: ItemKind, id: uuid::Uuid) -> String {
+    match kind {
+        ItemKind::Note => format!("case_notes:{id}:text"),
+        other => format!("case_{}s:{id}:body", other.as_str()),
+    }
+}
+
+pub(crate) fn seal_item(sealer: &Sealer, item: &CaseItem) -> StoreResult<String> {
+    sealer.seal_text(&item.body.to_string(), &item_aad(item.kind, item.id))
+}
+
+pub(crate) fn open_item_body(
+    sealer: &Sealer,
+    kind: ItemKind,
+    id: uuid::Uuid,
+    stored: &str,
+) -> StoreResult<Value> {
+    let plain = sealer.open_text(stored, &item_aad(kind, id))?;
+    serde_json::from_str(&plain)
+        .map_err(|e| StoreError::Corrupt(format!("case item {id}: unreadable body: {e}")))
+}
+
+fn to_value(v: &impl Serialize) -> StoreResult<Value> {
+    serde_json::to_value(v).map_err(|e| StoreError::Corrupt(format!("cannot serialise: {e}")))
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(item: &CaseItem) -> StoreResult<T> {
+    serde_json::from_value(item.body.clone())
+        .map_err(|e| StoreError::Corrupt(format!("case item {}: {e}", item.id)))
+}
+
+/// The history and audit entries of an item's write: its status (and on creation its kind and
+/// receiving agency), never its content.
+fn item_write(
+    actor: &Actor,
+    item: CaseItem,
+    old_status: Option<&str>,
+    action: AuditAction,
+) -> ItemWrite {
+    let mut changes = vec![FieldChange {
+        field: "status".into(),
+        from: old_status.map_or(Value::Null, |s| json!(s)),
+        to: json!(item.status),
+    }];
+    if old_status.is_none() {
+        changes.insert(
+            0,
+            FieldChange {
+                field: "kind".into(),
+                from: Value::Null,
+                to: json!(item.kind.as_str()),
+            },
+        );
+        if let Some(to) = item.to_agency_id {
+            changes.push(FieldChange {
+                field: "to_agency_id".into(),
+                from: Value::Null,
+                to: json!(to.to_string()),
+            });
+        }
+    }
+    let history = HistoryEntry {
+        version: item.version,
+        at: item.updated_at,
+        actor_id: actor.user_id,
+        action: format!(
+            "{}.{}",
+            item.kind.as_str(),
+            if old_status.is_none() {
+                "create"
+            } else {
+                item.status.as_str()
+            }
+        ),
+        changes,
+    };
+    let audit = AuditEvent::new(Some(actor.user_id), action)
+        .target(CASE_ITEM, item.id)
+        .details(json!({
+            "kind": item.kind.as_str(),
+            "case": item.case_id.to_string(),
+            "version": item.version,
+            "status": item.status,
+        }));
+    ItemWrite {
+        item,
+        history,
+        audit,
+    }
+}
+
+fn new_item(
+    actor: &Actor,
+    case: &CaseRecord,
+    kind: ItemKind,
+    to_agency_id: Option<AgencyId>,
+    status: &str,
+    body: Value,
+    now: OffsetDateTime,
+) -> CaseItem {
+    CaseItem {
+        id: door::time_ordered_id(now),
+        kind,
+        case_id: case.id,
+        agency_id: case.agency_id,
+        to_agency_id,
+        status: status.to_string(),
+        version: 1,
+        created_by: actor.user_id,
+        created_at: now,
+        updated_at: now,
+        body,
+    }
+}
+
+/// A new referral, flag or note on a case in the actor's scope.
+pub fn prepare_item(
+    actor: &Actor,
+    current: &CaseWork,
+    new: NewCaseItem,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> StoreResult<ItemWrite> {
+    authorize(actor, Permission::CaseUpdate)?;
+    match new {
+        NewCaseItem::Referral(doc) => prepare_referral(actor, current, &doc, settings, now),
+        NewCaseItem::Flag(doc) => {
+            let flag = transfer::raise_flag(&doc, actor.user_id, now)?;
+            let item = new_item(
+                actor,
+                &current.case,
+                ItemKind::Flag,
+                None,
+                "open",
+                to_value(&flag)?,
+                now,
+            );
+            Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
+        }
+        NewCaseItem::Note(doc) => {
+            let note = transfer::write_note(&doc, actor.user_id, now)?;
+            let item = new_item(
+                actor,
+                &current.case,
+                ItemKind::Note,
+                None,
+                "written",
+                to_value(&note)?,
+                now,
+            );
+            Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
+        }
+    }
+}
+
+/// A referral: refused on a closed case (409), its fields checked (422), then made.
+///
+/// CONSENT: this is the one place a referral is created, so the consent check goes here. Until
+/// the consent records land, the check below is a stand-in that names the referral's own
+/// recipient and service, which is exactly what `referral::make` demands of a real one.
+pub fn prepare_referral(
+    actor: &Actor,
+    current: &CaseWork,
+    doc: &ReferralDoc,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> StoreResult<ItemWrite> {
+    current.workflow.apply(
+        &workflow::Action::ChangeCase {
+            what: workflow::CaseChange::Referral,
+        },
+        &ctx(actor, current, settings, now),
+    )?;
+    let valid = referral::validate(doc, now.date())?;
+    let from = current.case.agency_id;
+    let consent = ConsentCheck {
+        recipient: valid.to_agency.unwrap_or(from),
+        purpose: valid.service.clone(),
+    };
+    let made = referral::make(valid, from, actor.user_id, Some(&consent), now)?;
+    let item = new_item(
+        actor,
+        &current.case,
+        ItemKind::Referral,
+        Some(made.to_agency),
+        made.status.as_str(),
+        to_value(&made)?,
+        now,
+    );
+    Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
+}
+
+/// A change of an item's state: a referral's answer, a flag's resolution.
+pub fn prepare_item_change(
+    actor: &Actor,
+    current: &CaseItem,
+    change: CaseItemChange,
+    now: OffsetDateTime,
+) -> StoreResult<ItemWrite> {
+    authorize(actor, Permission::CaseUpdate)?;
+    let mut next = current.clone();
+    next.version += 1;
+    next.updated_at = now;
+    match (change, current.kind) {
+        (CaseItemChange::AnswerReferral(doc), ItemKind::Referral) => {
+            let action = referral::validate_action(&doc)?;
+            let r: Referral = from_value(current)?;
+            let answered = r.apply(&action, actor.user_id, actor.agency_id, now)?;
+            next.status = answered.status.as_str().to_string();
+            next.body = to_value(&answered)?;
+        }
+        (CaseItemChange::ResolveFlag { resolution }, ItemKind::Flag) => {
+            let f: transfer::Flag = from_value(current)?;
+            let resolved = f
+                .resolve(&resolution, actor.user_id, now)
+                .map_err(|e| match e {
+                    transfer::FlagError::Invalid(p) => StoreError::Invalid(p),
+                    transfer::FlagError::Resolved => StoreError::Refused {
+                        code: "flag_resolved".into(),
+                        reason: "the flag is already resolved; a new concern is a new flag".into(),
+                        allowed: Vec::new(),
+                    },
+                })?;
+            next.status = "resolved".into();
+            next.body = to_value(&resolved)?;
+        }
+        _ => return Err(StoreError::NotFound),
+    }
+    Ok(item_write(
+        actor,
+        next,
+        Some(&current.status),
+        AuditAction::CaseItemUpdate,
+    ))
 }

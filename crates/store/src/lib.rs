@@ -283,6 +283,41 @@ pub trait Store: Send + Sync {
         overdue_only: bool,
     ) -> StoreResult<Vec<CaseTask>>;
 
+    /// Makes a referral, raises a flag or writes a note on a case in the actor's scope: its own
+    /// record (version 1) with its history and audit entries, in one transaction. A referral or
+    /// flag on a closed case is refused like any change of its work.
+    async fn create_case_item(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        new: NewCaseItem,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem>;
+
+    /// Answers a referral (the receiving agency accepts, declines, completes; the referring one
+    /// cancels) or resolves a flag. An item the actor may not see is [`StoreError::NotFound`].
+    async fn change_case_item(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        change: CaseItemChange,
+    ) -> StoreResult<CaseItem>;
+
+    /// The referrals, flags and notes of a case, oldest first; `None` when the case is not in
+    /// scope. Audited.
+    async fn case_items(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<CaseItem>>>;
+
+    /// The referrals the actor may see: those of cases in their scope and those made to their
+    /// agency, newest first (at most 500). Audited.
+    async fn referrals(&self, actor: &Actor) -> StoreResult<Vec<CaseItem>>;
+
+    /// Every change of a case and of its items, oldest first; `None` when not in scope. Audited.
+    async fn case_timeline(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> StoreResult<Option<Vec<TimelineEntry>>>;
+
     // --- Tracing requests: the same door and the same reads as cases -------------------------
 
     /// Files a tracing request for the actor's agency: policy, validation, then record + history

@@ -38,10 +38,10 @@ use crate::rows::{self, HistoryPlace, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
-    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, CaseTask, Group,
-    HistoryEntry, LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest,
-    Resealed, SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
-    UserCredentials,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseItem, CaseItemChange,
+    CaseRecord, CaseTask, Group, HistoryEntry, ItemKind, LoginFailure, MfaState, NewCaseItem,
+    NewSession, NewToken, NewUser, Page, PageRequest, Resealed, SessionInfo, TimelineEntry,
+    TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -578,6 +578,64 @@ impl PgStore {
             workflow: write.workflow,
         })
     }
+}
+
+fn item_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<CaseItem> {
+    let id: Uuid = col(row, "id")?;
+    let kind = ItemKind::parse(&col::<_, String>(row, "kind")?).map_err(StoreError::Corrupt)?;
+    let to_agency: Option<Uuid> = col(row, "to_agency_id")?;
+    Ok(CaseItem {
+        id,
+        kind,
+        case_id: CaseId(col(row, "case_id")?),
+        agency_id: AgencyId(col(row, "agency_id")?),
+        to_agency_id: to_agency.map(AgencyId),
+        status: col(row, "status")?,
+        version: col(row, "version")?,
+        created_by: UserId(col(row, "created_by")?),
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        body: casework::open_item_body(sealer, kind, id, &col::<_, String>(row, "body")?)?,
+    })
+}
+
+/// The items `actor` may see: those of cases in their scope, and referrals made to their agency.
+fn visible_items_clause(actor: &Actor) -> String {
+    format!(
+        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind = 'referral' AND to_agency_id = $1))",
+        scope::clause(Params::Postgres, Table::Cases, actor.scope, 1)
+    )
+}
+
+/// An item's history entry (as record type `case_item`) and its audit entry.
+async fn record_item_change(
+    conn: &mut PgConnection,
+    write: &casework::ItemWrite,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let id = write.item.id.to_string();
+    let h = &write.history;
+    let place = HistoryPlace {
+        kind: RecordKind::Case,
+        id: &id,
+        version: h.version,
+    };
+    sqlx::query(
+        "INSERT INTO record_history (record_type, record_id, version, at, actor_id, action, changes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(casework::CASE_ITEM)
+    .bind(write.item.id)
+    .bind(h.version)
+    .bind(h.at)
+    .bind(h.actor_id.0)
+    .bind(&h.action)
+    .bind(rows::changes_to_json(&h.changes, place, sealer)?)
+    .execute(&mut *conn)
+    .await?;
+    append_audit_in(conn, &write.audit, now).await?;
+    Ok(())
 }
 
 impl PgStore {
@@ -1636,6 +1694,187 @@ impl Store for PgStore {
         ))
         .await?;
         Ok(tasks)
+    }
+
+    async fn create_case_item(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        new: NewCaseItem,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, case.0, now, true)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = casework::prepare_item(actor, &current, new, settings, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
+                 created_by, created_at, updated_at, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(i.id)
+        .bind(i.kind.as_str())
+        .bind(i.case_id.0)
+        .bind(i.agency_id.0)
+        .bind(i.to_agency_id.map(|a| a.0))
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.created_by.0)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| rows::map_write_error(e, "case item", ("to_agency_id", "is not an agency")))?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn change_case_item(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        change: CaseItemChange,
+    ) -> StoreResult<CaseItem> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE id = $4 AND {} FOR UPDATE",
+            visible_items_clause(actor)
+        );
+        let current = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| item_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = casework::prepare_item_change(actor, &current, change, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "UPDATE case_items SET status = $1, version = $2, updated_at = $3, body = $4
+             WHERE id = $5 AND version = $6",
+        )
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.updated_at)
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .bind(i.id)
+        .bind(current.version)
+        .execute(&mut *tx)
+        .await?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn case_items(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<CaseItem>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseItemList)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        sqlx::query("SELECT * FROM case_items WHERE case_id = $1 ORDER BY seq")
+            .bind(case.0)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| item_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn referrals(&self, actor: &Actor) -> StoreResult<Vec<CaseItem>> {
+        authorize(actor, Permission::CaseRead)?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE kind = 'referral' AND {}
+             ORDER BY seq DESC LIMIT 500",
+            visible_items_clause(actor)
+        );
+        let items = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| item_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<String> = items.iter().map(|i| i.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::CaseItemList,
+            casework::CASE_ITEM,
+            &ids,
+        ))
+        .await?;
+        Ok(items)
+    }
+
+    async fn case_timeline(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> StoreResult<Option<Vec<TimelineEntry>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseTimelineView)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mut out: Vec<TimelineEntry> =
+            history_rows(&mut conn, RecordKind::Case, case.0, &self.sealer)
+                .await?
+                .into_iter()
+                .map(|entry| TimelineEntry {
+                    record_type: door::CASE.to_string(),
+                    record_id: case.0,
+                    entry,
+                })
+                .collect();
+        let items = sqlx::query(
+            "SELECT h.*, i.kind FROM record_history h JOIN case_items i ON i.id = h.record_id
+             WHERE h.record_type = 'case_item' AND i.case_id = $1",
+        )
+        .bind(case.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &items {
+            let record: Uuid = col(row, "record_id")?;
+            let id = record.to_string();
+            let version = col(row, "version")?;
+            let place = HistoryPlace {
+                kind: RecordKind::Case,
+                id: &id,
+                version,
+            };
+            out.push(TimelineEntry {
+                record_type: col(row, "kind")?,
+                record_id: record,
+                entry: HistoryEntry {
+                    version,
+                    at: col(row, "at")?,
+                    actor_id: UserId(col(row, "actor_id")?),
+                    action: col(row, "action")?,
+                    changes: rows::changes_from_json(
+                        &col::<_, String>(row, "changes")?,
+                        place,
+                        &self.sealer,
+                    )?,
+                },
+            });
+        }
+        out.sort_by_key(|t| t.entry.at);
+        Ok(Some(out))
     }
 
     async fn create_tracing_request(

@@ -48,10 +48,10 @@ use crate::rows::{self, HistoryPlace, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
-    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, CaseTask, Group,
-    HistoryEntry, LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest,
-    Resealed, SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
-    UserCredentials,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseItem, CaseItemChange,
+    CaseRecord, CaseTask, Group, HistoryEntry, ItemKind, LoginFailure, MfaState, NewCaseItem,
+    NewSession, NewToken, NewUser, Page, PageRequest, Resealed, SessionInfo, TimelineEntry,
+    TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
 
@@ -691,6 +691,84 @@ impl SqliteStore {
             workflow: write.workflow,
         })
     }
+}
+
+fn item_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<CaseItem> {
+    let id = uuid_col(row, "id")?;
+    let kind = ItemKind::parse(&col::<_, String>(row, "kind")?).map_err(StoreError::Corrupt)?;
+    let to_agency: Option<String> = col(row, "to_agency_id")?;
+    Ok(CaseItem {
+        id,
+        kind,
+        case_id: CaseId(uuid_col(row, "case_id")?),
+        agency_id: AgencyId(uuid_col(row, "agency_id")?),
+        to_agency_id: to_agency
+            .map(|a| rows::parse_uuid(&a, "to_agency_id").map(AgencyId))
+            .transpose()?,
+        status: col(row, "status")?,
+        version: col(row, "version")?,
+        created_by: UserId(uuid_col(row, "created_by")?),
+        created_at: at_col(row, "created_at")?,
+        updated_at: at_col(row, "updated_at")?,
+        body: casework::open_item_body(sealer, kind, id, &col::<_, String>(row, "body")?)?,
+    })
+}
+
+/// The items `actor` may see: those of cases in their scope, and referrals made to their agency.
+/// An item's history entry (as record type `case_item`) and its audit entry.
+async fn record_item_change(
+    conn: &mut SqliteConnection,
+    write: &casework::ItemWrite,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let id = write.item.id.to_string();
+    let h = &write.history;
+    let place = HistoryPlace {
+        kind: RecordKind::Case,
+        id: &id,
+        version: h.version,
+    };
+    sqlx::query(history_sql!())
+        .bind(casework::CASE_ITEM)
+        .bind(&id)
+        .bind(h.version)
+        .bind(ts(h.at))
+        .bind(h.actor_id.to_string())
+        .bind(&h.action)
+        .bind(rows::changes_to_json(&h.changes, place, sealer)?)
+        .execute(&mut *conn)
+        .await?;
+    record_change(conn, None, &write.audit, now).await?;
+    Ok(())
+}
+
+fn visible_items_clause(actor: &Actor) -> String {
+    format!(
+        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind = 'referral' AND to_agency_id = ?1))",
+        scope::clause(Params::Sqlite, Table::Cases, actor.scope, 1)
+    )
+}
+
+fn history_from_row(
+    row: &SqliteRow,
+    kind: RecordKind,
+    sealer: &Sealer,
+) -> StoreResult<HistoryEntry> {
+    let id: String = col(row, "record_id")?;
+    let version = col(row, "version")?;
+    let place = HistoryPlace {
+        kind,
+        id: &id,
+        version,
+    };
+    Ok(HistoryEntry {
+        version,
+        at: at_col(row, "at")?,
+        actor_id: UserId(uuid_col(row, "actor_id")?),
+        action: col(row, "action")?,
+        changes: rows::changes_from_json(&col::<_, String>(row, "changes")?, place, sealer)?,
+    })
 }
 
 impl SqliteStore {
@@ -1752,6 +1830,169 @@ impl Store for SqliteStore {
         ))
         .await?;
         Ok(tasks)
+    }
+
+    async fn create_case_item(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        new: NewCaseItem,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, case.0, now)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = casework::prepare_item(actor, &current, new, settings, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
+                 created_by, created_at, updated_at, body)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(i.id.to_string())
+        .bind(i.kind.as_str())
+        .bind(i.case_id.to_string())
+        .bind(i.agency_id.to_string())
+        .bind(i.to_agency_id.map(|a| a.to_string()))
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.created_by.to_string())
+        .bind(ts(i.created_at))
+        .bind(ts(i.updated_at))
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| rows::map_write_error(e, "case item", ("to_agency_id", "is not an agency")))?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn change_case_item(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        change: CaseItemChange,
+    ) -> StoreResult<CaseItem> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE id = ?4 AND {}",
+            visible_items_clause(actor)
+        );
+        let current = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| item_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = casework::prepare_item_change(actor, &current, change, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "UPDATE case_items SET status = ?, version = ?, updated_at = ?, body = ?
+             WHERE id = ? AND version = ?",
+        )
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(ts(i.updated_at))
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .bind(i.id.to_string())
+        .bind(current.version)
+        .execute(&mut *tx)
+        .await?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn case_items(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<CaseItem>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseItemList)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        sqlx::query("SELECT * FROM case_items WHERE case_id = ? ORDER BY seq")
+            .bind(case.to_string())
+            .fetch_all(&mut *self.readers.get().await)
+            .await?
+            .iter()
+            .map(|row| item_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn referrals(&self, actor: &Actor) -> StoreResult<Vec<CaseItem>> {
+        authorize(actor, Permission::CaseRead)?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE kind = 'referral' AND {}
+             ORDER BY seq DESC LIMIT 500",
+            visible_items_clause(actor)
+        );
+        let items = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .fetch_all(&mut *self.readers.get().await)
+            .await?
+            .iter()
+            .map(|row| item_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<String> = items.iter().map(|i| i.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::CaseItemList,
+            casework::CASE_ITEM,
+            &ids,
+        ))
+        .await?;
+        Ok(items)
+    }
+
+    async fn case_timeline(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> StoreResult<Option<Vec<TimelineEntry>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseTimelineView)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let mut conn = self.readers.get().await;
+        let mut out: Vec<TimelineEntry> =
+            history_rows(&mut conn, RecordKind::Case, &case.to_string(), &self.sealer)
+                .await?
+                .into_iter()
+                .map(|entry| TimelineEntry {
+                    record_type: door::CASE.to_string(),
+                    record_id: case.0,
+                    entry,
+                })
+                .collect();
+        let items = sqlx::query(
+            "SELECT h.*, i.kind FROM record_history h JOIN case_items i ON i.id = h.record_id
+             WHERE h.record_type = 'case_item' AND i.case_id = ?",
+        )
+        .bind(case.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &items {
+            out.push(TimelineEntry {
+                record_type: col(row, "kind")?,
+                record_id: uuid_col(row, "record_id")?,
+                entry: history_from_row(row, RecordKind::Case, &self.sealer)?,
+            });
+        }
+        out.sort_by_key(|t| t.entry.at);
+        Ok(Some(out))
     }
 
     async fn create_tracing_request(

@@ -9,11 +9,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use haven_domain::access::FieldClass;
 use haven_domain::casework::placement::{self, DetentionSpell, Placement, PlacementDoc};
+use haven_domain::casework::referral::{ReferralActionDoc, ReferralDoc};
 use haven_domain::casework::tasks::Task;
+use haven_domain::casework::transfer::{AssignmentDoc, FlagDoc, NoteDoc};
 use haven_domain::casework::workflow::{ActionDoc, ActionKind, Stage, Subject, Workflow};
 use haven_domain::ids::{CaseId, UserId};
 use haven_domain::user::Actor;
-use haven_store::{CaseTask, CaseWork, casework as door};
+use haven_store::{CaseItemChange, CaseTask, CaseWork, NewCaseItem, casework as door};
 use serde::Serialize;
 
 use crate::AppState;
@@ -219,4 +221,312 @@ pub async fn list_tasks(
         .tasks(&user.actor, &state.config.casework, overdue)
         .await?;
     Ok(Json(tasks.into_iter().map(TaskView::from).collect()))
+}
+
+/// A referral, flag or note as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    /// referral | flag | note
+    pub kind: &'static str,
+    pub case_id: CaseId,
+    pub agency_id: haven_domain::ids::AgencyId,
+    /// A referral's receiving agency.
+    pub to_agency_id: Option<haven_domain::ids::AgencyId>,
+    /// A referral: requested | accepted | declined | completed | cancelled; a flag: open |
+    /// resolved; a note: written.
+    pub status: String,
+    pub version: i64,
+    pub created_by: UserId,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: time::OffsetDateTime,
+    /// The referral, flag or note itself. Its narrative (a note's text, reasons, comments) is
+    /// absent for roles that do not see protection details.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+/// Narrative fields of an item's body: what a role without the protection class does not see.
+const NARRATIVE: &[&str] = &["text", "note", "reason", "comment", "resolution"];
+
+fn item_view(actor: &Actor, item: haven_store::CaseItem) -> ItemView {
+    let mut body = item.body;
+    if !actor.sees.contains(FieldClass::Protection)
+        && let serde_json::Value::Object(map) = &mut body
+    {
+        for f in NARRATIVE {
+            map.remove(*f);
+        }
+    }
+    ItemView {
+        id: item.id,
+        kind: item.kind.as_str(),
+        case_id: item.case_id,
+        agency_id: item.agency_id,
+        to_agency_id: item.to_agency_id,
+        status: item.status,
+        version: item.version,
+        created_by: item.created_by,
+        created_at: item.created_at,
+        updated_at: item.updated_at,
+        body,
+    }
+}
+
+async fn create_item(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    new: NewCaseItem,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    let item = state
+        .store
+        .create_case_item(&user.actor, path_id(id)?, new, &state.config.casework)
+        .await?;
+    Ok((StatusCode::CREATED, Json(item_view(&user.actor, item))))
+}
+
+/// Refers the child to a service, inside the agency or to another agency of the deployment
+/// (`to_agency_id`), which then accepts, declines or completes it. Both agencies see the referral.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals", tag = "casework", request_body = ReferralDoc,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 201, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::RefusalBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn create_referral(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    let doc: ReferralDoc = haven_domain::problems::from_json(body)?;
+    create_item(&state, &user, &id, NewCaseItem::Referral(doc)).await
+}
+
+/// Raises a flag on a case: a reason from the `flag_reasons` list and a note.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/flags", tag = "casework", request_body = FlagDoc,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 201, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn create_flag(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    let doc: FlagDoc = haven_domain::problems::from_json(body)?;
+    create_item(&state, &user, &id, NewCaseItem::Flag(doc)).await
+}
+
+/// Writes a case note; its text is encrypted at rest.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "casework", request_body = NoteDoc,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 201, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn create_note(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    let doc: NoteDoc = haven_domain::problems::from_json(body)?;
+    create_item(&state, &user, &id, NewCaseItem::Note(doc)).await
+}
+
+/// A case's referrals, flags and notes, oldest first.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/items", tag = "casework",
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, body = [ItemView]), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn list_items(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
+    let items = state
+        .store
+        .case_items(&user.actor, path_id(&id)?)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|i| item_view(&user.actor, i))
+            .collect(),
+    ))
+}
+
+/// Referrals of the cases in the caller's scope and referrals made to the caller's agency,
+/// newest first.
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "casework",
+    responses((status = 200, body = [ItemView]), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn list_referrals(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
+    let items = state.store.referrals(&user.actor).await?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|i| item_view(&user.actor, i))
+            .collect(),
+    ))
+}
+
+/// Answers a referral: the receiving agency accepts, declines (with a comment) or completes it;
+/// the referring agency may cancel it. Not allowed now → 409 with the allowed actions.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/actions", tag = "casework", request_body = ReferralActionDoc,
+    params(("id" = String, Path, description = "Referral id")),
+    responses((status = 200, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::RefusalBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn answer_referral(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ItemView>, ApiError> {
+    let doc: ReferralActionDoc = haven_domain::problems::from_json(body)?;
+    let item = state
+        .store
+        .change_case_item(
+            &user.actor,
+            path_id(&id)?,
+            CaseItemChange::AnswerReferral(doc),
+        )
+        .await?;
+    Ok(Json(item_view(&user.actor, item)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveFlag {
+    /// What was done about it.
+    pub resolution: String,
+}
+
+/// Resolves a flag with what was done; a resolved flag stays resolved (409 `flag_resolved`).
+#[utoipa::path(post, path = "/api/v1/flags/{id}/resolve", tag = "casework", request_body = ResolveFlag,
+    params(("id" = String, Path, description = "Flag id")),
+    responses((status = 200, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::RefusalBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn resolve_flag(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ItemView>, ApiError> {
+    let req: ResolveFlag = haven_domain::problems::from_json(body)?;
+    let item = state
+        .store
+        .change_case_item(
+            &user.actor,
+            path_id(&id)?,
+            CaseItemChange::ResolveFlag {
+                resolution: req.resolution,
+            },
+        )
+        .await?;
+    Ok(Json(item_view(&user.actor, item)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TimelineView {
+    /// `case`, or the kind of the case's item: `referral`, `flag`, `note`.
+    pub record_type: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub record_id: uuid::Uuid,
+    #[serde(flatten)]
+    pub entry: crate::records::HistoryView,
+}
+
+/// Every change of a case and of its referrals, flags and notes, oldest first: the history the
+/// write door keeps, as one timeline. Changes to fields the caller may not see are left out.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/timeline", tag = "casework",
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, body = [TimelineView]), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<TimelineView>>, ApiError> {
+    let entries = state
+        .store
+        .case_timeline(&user.actor, path_id(&id)?)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|t| {
+                let mut views = crate::records::visible_history(
+                    haven_domain::sensitivity::RecordKind::Case,
+                    &user.actor,
+                    vec![t.entry],
+                );
+                TimelineView {
+                    record_type: t.record_type,
+                    record_id: t.record_id,
+                    entry: views.remove(0),
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Assigns the case to a caseworker of its agency (`case.assign`).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/assignment", tag = "casework", request_body = AssignmentDoc,
+    params(("id" = String, Path, description = "Case id"),
+           ("If-Match" = String, Header, description = "The ETag of the case version being changed")),
+    responses((status = 200, body = WorkflowView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 412, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+              (status = 428, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn assign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id: CaseId = path_id(&id)?;
+    let expected = if_match_version(&headers)?;
+    let doc: AssignmentDoc = haven_domain::problems::from_json(body)?;
+    let to = haven_domain::casework::transfer::validate_assignment(&doc)?;
+    haven_domain::policy::authorize(&user.actor, haven_domain::access::Permission::CaseAssign)
+        .map_err(|d| ApiError::Forbidden(format!("{} is needed", d.0)))?;
+    state
+        .store
+        .update_case(
+            &user.actor,
+            id,
+            expected,
+            &serde_json::json!({ "caseworker_id": to.to_string() }),
+        )
+        .await?;
+    let work = state
+        .store
+        .case_work(&user.actor, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(workflow_response(&state, &user.actor, work))
 }

@@ -4,11 +4,13 @@
 use haven_domain::case::CaseStatus;
 use haven_domain::casework::Settings;
 use haven_domain::casework::placement::PlacementDoc;
+use haven_domain::casework::referral::{ReferralActionDoc, ReferralDoc};
 use haven_domain::casework::tasks::TaskKind;
+use haven_domain::casework::transfer::{FlagDoc, NoteDoc};
 use haven_domain::casework::workflow::{ActionDoc, Stage, action_from_json};
 use haven_domain::ids::CaseId;
 use haven_domain::user::Actor;
-use haven_store::{CaseFilter, CaseWork, PageRequest, StoreError};
+use haven_store::{CaseFilter, CaseItemChange, CaseWork, NewCaseItem, PageRequest, StoreError};
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -22,6 +24,8 @@ store_tests!(
     a_closed_case_refuses_placements_and_service_changes,
     tasks_fall_due_by_risk_and_show_on_the_right_lists,
     the_workflow_is_sealed_at_rest_and_survives_key_rotation,
+    a_referral_is_answered_by_the_receiving_agency_and_both_see_it,
+    notes_are_sealed_and_the_timeline_merges_every_history,
 );
 
 fn action(v: Value) -> ActionDoc {
@@ -522,5 +526,205 @@ async fn the_workflow_is_sealed_at_rest_and_survives_key_rotation(db: TestDb) {
         serde_json::to_string(&h[2].changes)
             .unwrap()
             .contains("Zqxsecret")
+    );
+}
+
+fn answer(action: &str, comment: Option<&str>) -> CaseItemChange {
+    CaseItemChange::AnswerReferral(ReferralActionDoc {
+        action: action.into(),
+        comment: comment.map(Into::into),
+        education: None,
+    })
+}
+
+async fn a_referral_is_answered_by_the_receiving_agency_and_both_see_it(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let (worker, other) = (f.actor(), f.other_actor());
+    let id = new_case(&db, &f, json!({})).await;
+    let referral = db
+        .store
+        .create_case_item(
+            &worker,
+            id,
+            NewCaseItem::Referral(ReferralDoc {
+                service: "legal_aid".into(),
+                to_agency_id: Some(f.other_agency.id.to_string()),
+                reason: Some("Zqx needs a lawyer".into()),
+                ..ReferralDoc::default()
+            }),
+            &settings(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(referral.status, "requested");
+    assert_eq!(referral.to_agency_id, Some(f.other_agency.id));
+
+    // Both agencies see it; the receiving one does not see the case.
+    assert_eq!(db.store.referrals(&worker).await.unwrap().len(), 1);
+    assert_eq!(db.store.referrals(&other).await.unwrap().len(), 1);
+    assert!(db.store.get_case(&other, id).await.unwrap().is_none());
+
+    // Only the receiving agency answers.
+    let Err(StoreError::Refused { code, allowed, .. }) = db
+        .store
+        .change_case_item(&worker, referral.id, answer("accept", None))
+        .await
+    else {
+        panic!("the referring agency accepted its own referral");
+    };
+    assert_eq!(code, "not_your_referral");
+    assert_eq!(allowed, ["cancel"]);
+    let Err(StoreError::Invalid(p)) = db
+        .store
+        .change_case_item(&other, referral.id, answer("decline", None))
+        .await
+    else {
+        panic!("a decline without a reason was accepted");
+    };
+    assert_eq!(p.errors()[0].path, "comment");
+    let accepted = db
+        .store
+        .change_case_item(&other, referral.id, answer("accept", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (accepted.status.as_str(), accepted.version),
+        ("accepted", 2)
+    );
+    let done = db
+        .store
+        .change_case_item(
+            &other,
+            referral.id,
+            answer("complete", Some("Zqx represented")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, "completed");
+    // A third agency's worker cannot reach it at all.
+    let third = db.store.create_agency(None, "THR", "Third").await.unwrap();
+    let stranger = db
+        .store
+        .create_user(
+            None,
+            crate::support::new_user("w@third.org", third.id, "caseworker"),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.store
+            .change_case_item(
+                &Actor::from(&stranger),
+                referral.id,
+                answer("cancel", Some("x"))
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let audit = db.store.audit_rows(0, 1000).await.unwrap();
+    for r in audit {
+        assert!(!r.details.contains("Zqx"), "content audited: {}", r.details);
+    }
+}
+
+async fn notes_are_sealed_and_the_timeline_merges_every_history(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let worker = f.actor();
+    let id = new_case(&db, &f, json!({})).await;
+    db.clock.advance(Duration::minutes(1));
+    let note = db
+        .store
+        .create_case_item(
+            &worker,
+            id,
+            NewCaseItem::Note(NoteDoc {
+                text: "Zqxsecret: the uncle called".into(),
+            }),
+            &settings(),
+        )
+        .await
+        .unwrap();
+    db.clock.advance(Duration::minutes(1));
+    act(
+        &db,
+        &worker,
+        id,
+        json!({"action": "start_assessment", "kind": "short"}),
+    )
+    .await
+    .unwrap();
+    db.clock.advance(Duration::minutes(1));
+    let flag = db
+        .store
+        .create_case_item(
+            &worker,
+            id,
+            NewCaseItem::Flag(FlagDoc {
+                reason: "detention".into(),
+                note: None,
+            }),
+            &settings(),
+        )
+        .await;
+    let flag = match flag {
+        Ok(f) => f,
+        Err(StoreError::Invalid(p)) => panic!("flag reason: {p}"),
+        Err(e) => panic!("{e}"),
+    };
+    db.clock.advance(Duration::minutes(1));
+    db.store
+        .change_case_item(
+            &worker,
+            flag.id,
+            CaseItemChange::ResolveFlag {
+                resolution: "released".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let Err(StoreError::Refused { code, .. }) = db
+        .store
+        .change_case_item(
+            &worker,
+            flag.id,
+            CaseItemChange::ResolveFlag {
+                resolution: "again".into(),
+            },
+        )
+        .await
+    else {
+        panic!("a resolved flag was resolved again");
+    };
+    assert_eq!(code, "flag_resolved");
+
+    for text in db.raw_texts("SELECT body FROM case_items").await {
+        assert!(!text.contains("Zqxsecret"), "stored in the clear: {text}");
+    }
+    let items = db.store.case_items(&worker, id).await.unwrap().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].id, note.id);
+    assert_eq!(items[0].body["text"], "Zqxsecret: the uncle called");
+
+    let timeline = db.store.case_timeline(&worker, id).await.unwrap().unwrap();
+    let seen: Vec<(&str, &str)> = timeline
+        .iter()
+        .map(|t| (t.record_type.as_str(), t.entry.action.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("case", "create"),
+            ("note", "note.create"),
+            ("case", "workflow.start_assessment"),
+            ("flag", "flag.create"),
+            ("flag", "flag.resolved"),
+        ]
+    );
+    assert!(
+        db.store
+            .case_timeline(&f.other_actor(), id)
+            .await
+            .unwrap()
+            .is_none()
     );
 }
