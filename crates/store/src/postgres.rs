@@ -2101,6 +2101,29 @@ impl Store for PgStore {
                 tx.commit().await?;
             }
         }
+        let mut after = 0_i64;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT * FROM case_items WHERE seq > $1 ORDER BY seq LIMIT {RESEAL_BATCH} FOR UPDATE"
+            )))
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = found.last() else { break };
+            after = col(last, "seq")?;
+            for row in &found {
+                let item = item_from_row(row, &self.sealer)?;
+                let sealed = casework::seal_item(&self.sealer, &item)?;
+                sqlx::query("UPDATE case_items SET body = $1 WHERE id = $2")
+                    .bind(sealed)
+                    .bind(item.id)
+                    .execute(&mut *tx)
+                    .await?;
+                done.records += 1;
+            }
+            tx.commit().await?;
+        }
         let mut after = (String::new(), Uuid::nil(), 0_i64);
         loop {
             let mut tx = self.pool.begin().await?;

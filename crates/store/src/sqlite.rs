@@ -2224,6 +2224,29 @@ impl Store for SqliteStore {
                 tx.commit().await?;
             }
         }
+        let mut after = 0_i64;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT * FROM case_items WHERE seq > ? ORDER BY seq LIMIT {RESEAL_BATCH}"
+            )))
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = found.last() else { break };
+            after = col(last, "seq")?;
+            for row in &found {
+                let item = item_from_row(row, &self.sealer)?;
+                let sealed = casework::seal_item(&self.sealer, &item)?;
+                sqlx::query("UPDATE case_items SET body = ? WHERE id = ?")
+                    .bind(sealed)
+                    .bind(item.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                done.records += 1;
+            }
+            tx.commit().await?;
+        }
         let mut after = (String::new(), String::new(), 0_i64);
         loop {
             let mut tx = self.begin_write().await?;

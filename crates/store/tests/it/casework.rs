@@ -700,6 +700,9 @@ async fn notes_are_sealed_and_the_timeline_merges_every_history(db: TestDb) {
     for text in db.raw_texts("SELECT body FROM case_items").await {
         assert!(!text.contains("Zqxsecret"), "stored in the clear: {text}");
     }
+    let before = db.raw_texts("SELECT body FROM case_items").await;
+    db.store.reseal_all().await.unwrap();
+    assert_ne!(db.raw_texts("SELECT body FROM case_items").await, before);
     let items = db.store.case_items(&worker, id).await.unwrap().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].id, note.id);

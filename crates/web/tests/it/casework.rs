@@ -100,6 +100,16 @@ impl World {
         v["id"].as_str().unwrap().to_string()
     }
 
+    /// Moves the clock on a second, so that what happens next is seen to happen later.
+    fn tick(&self) {
+        *self.clock.0.lock().unwrap() += Duration::seconds(1);
+    }
+
+    async fn post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        self.send(token, reqwest::Method::POST, path, Some(body), None)
+            .await
+    }
+
     async fn json(&self, token: &str, path: &str) -> Value {
         let resp = self
             .send(token, reqwest::Method::GET, path, None, None)
@@ -367,4 +377,140 @@ async fn the_openapi_document_describes_the_casework_routes() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is not documented");
     }
+}
+
+#[tokio::test]
+async fn referrals_notes_flags_and_assignment_show_on_one_timeline() {
+    let w = World::new().await;
+    let id = w.case(json!({"given_name": "Amal"})).await;
+    let other_agency = w.json(&w.stranger, "/api/v1/me").await;
+    let other_agency = other_agency["agency_id"]
+        .as_str()
+        .or_else(|| other_agency["user"]["agency_id"].as_str())
+        .unwrap()
+        .to_string();
+
+    let r = w
+        .post(
+            &w.worker,
+            &format!("/api/v1/cases/{id}/referrals"),
+            json!({"service": "legal_aid", "to_agency_id": other_agency, "reason": "asylum claim"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let referral: Value = r.json().await.unwrap();
+    assert_eq!(referral["status"], "requested");
+    let rid = referral["id"].as_str().unwrap().to_string();
+    let bad = w
+        .post(
+            &w.worker,
+            &format!("/api/v1/cases/{id}/referrals"),
+            json!({"service": "teleportation"}),
+        )
+        .await;
+    assert_eq!(
+        paths(&error(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["service"]
+    );
+
+    // The receiving agency sees the referral (not the case) and answers it.
+    let theirs = w.json(&w.stranger, "/api/v1/referrals").await;
+    assert_eq!(theirs.as_array().unwrap().len(), 1);
+    let own = w
+        .post(
+            &w.worker,
+            &format!("/api/v1/referrals/{rid}/actions"),
+            json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(own.status(), StatusCode::CONFLICT);
+    let body: Value = own.json().await.unwrap();
+    assert_eq!(body["error"], "not_your_referral");
+    assert_eq!(body["allowed"], json!(["cancel"]));
+    w.tick();
+    let ok = w
+        .post(
+            &w.stranger,
+            &format!("/api/v1/referrals/{rid}/actions"),
+            json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+
+    w.tick();
+    let note = w
+        .post(
+            &w.worker,
+            &format!("/api/v1/cases/{id}/notes"),
+            json!({"text": "The uncle called."}),
+        )
+        .await;
+    assert_eq!(note.status(), StatusCode::CREATED);
+    w.tick();
+    let flag = w
+        .post(
+            &w.worker,
+            &format!("/api/v1/cases/{id}/flags"),
+            json!({"reason": "age_dispute"}),
+        )
+        .await;
+    assert_eq!(flag.status(), StatusCode::CREATED);
+    let items = w
+        .json(&w.worker, &format!("/api/v1/cases/{id}/items"))
+        .await;
+    assert_eq!(items.as_array().unwrap().len(), 3);
+    assert_eq!(items[1]["body"]["text"], "The uncle called.");
+
+    // Assignment needs case.assign: the supervisor hands the case to themselves.
+    let me_sup = w.json(&w.supervisor, "/api/v1/me").await;
+    let sup_id = me_sup["id"]
+        .as_str()
+        .or_else(|| me_sup["user"]["id"].as_str())
+        .unwrap()
+        .to_string();
+    let denied = w
+        .send(
+            &w.worker,
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{id}/assignment"),
+            Some(json!({"user_id": sup_id})),
+            Some("\"1\""),
+        )
+        .await;
+    error(denied, StatusCode::FORBIDDEN).await;
+    w.tick();
+    let assigned = w
+        .send(
+            &w.supervisor,
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{id}/assignment"),
+            Some(json!({"user_id": sup_id})),
+            Some("\"1\""),
+        )
+        .await;
+    assert_eq!(assigned.status(), StatusCode::OK);
+
+    let timeline = w
+        .json(&w.supervisor, &format!("/api/v1/cases/{id}/timeline"))
+        .await;
+    let kinds: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["record_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["case", "referral", "referral", "note", "flag", "case"]
+    );
+    let t = w
+        .send(
+            &w.stranger,
+            reqwest::Method::GET,
+            &format!("/api/v1/cases/{id}/timeline"),
+            None,
+            None,
+        )
+        .await;
+    error(t, StatusCode::NOT_FOUND).await;
 }
