@@ -184,9 +184,19 @@ pub fn case_tasks(current: &CaseWork, settings: &Settings, now: OffsetDateTime) 
         .legal_identity
         .clone()
         .and_then(|li| identity::validate(li, now.date()).ok());
+    // Response times run from when the child was registered, which may be before the record
+    // was entered (a paper form typed in later).
+    let registered_at = current
+        .case
+        .doc
+        .registration_date
+        .as_deref()
+        .and_then(|d| haven_domain::dates::parse_date(d).ok())
+        .map(|d| d.midnight().assume_utc())
+        .map_or(current.case.created_at, |d| d.min(current.case.created_at));
     let state = tasks::CaseState {
         risk_level: risk,
-        registered_at: current.case.created_at,
+        registered_at,
         workflow: &current.workflow,
         identity: identity.as_ref(),
     };
