@@ -78,7 +78,7 @@ async fn casework(
         let doc = ReferralDoc {
             service: SERVICES[n % SERVICES.len()].to_string(),
             to_agency_id: Some(to.to_string()),
-            urgent: n % 3 == 0,
+            urgent: n.is_multiple_of(3),
             reason: Some("Needs the service; see the assessment.".into()),
             ..ReferralDoc::default()
         };
