@@ -21,6 +21,8 @@ pub enum AuditAction {
     /// A referral, flag or note created or changed (details: kind, case, status: codes only).
     CaseItemCreate,
     CaseItemUpdate,
+    /// A case moved to another agency (an accepted transfer).
+    CaseTransfer,
     CaseItemList,
     CaseTimelineView,
     TracingRequestCreate,
@@ -71,6 +73,7 @@ impl AuditAction {
             Self::TaskList => "task.list",
             Self::CaseItemCreate => "case_item.create",
             Self::CaseItemUpdate => "case_item.update",
+            Self::CaseTransfer => "case.transfer",
             Self::CaseItemList => "case_item.list",
             Self::CaseTimelineView => "case.timeline.view",
             Self::TracingRequestCreate => "tracing_request.create",

@@ -559,15 +559,20 @@ fn new_item(
 }
 
 /// A new referral, flag or note on a case in the actor's scope.
+/// `transfers` are the case's transfers so far (one may wait at a time).
 pub fn prepare_item(
     actor: &Actor,
     current: &CaseWork,
     new: NewCaseItem,
+    transfers: &[CaseItem],
     settings: &Settings,
     now: OffsetDateTime,
 ) -> StoreResult<ItemWrite> {
     authorize(actor, Permission::CaseUpdate)?;
     match new {
+        NewCaseItem::Transfer(doc) => {
+            prepare_transfer(actor, current, &doc, transfers, settings, now)
+        }
         NewCaseItem::Referral(doc) => prepare_referral(actor, current, &doc, settings, now),
         NewCaseItem::Flag(doc) => {
             let flag = transfer::raise_flag(&doc, actor.user_id, now)?;
@@ -635,7 +640,103 @@ pub fn prepare_referral(
     Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
 }
 
-/// A change of an item's state: a referral's answer, a flag's resolution.
+/// A transfer request: `case.transfer`, refused on a closed case (409), one waiting at a time.
+///
+/// CONSENT: this is the one place a transfer is created, so the consent check goes here. Until
+/// the consent records land, the check below is a stand-in naming the transfer's own recipient
+/// and purpose, which is exactly what `transfer::request_transfer` demands of a real one.
+pub fn prepare_transfer(
+    actor: &Actor,
+    current: &CaseWork,
+    doc: &transfer::TransferDoc,
+    transfers: &[CaseItem],
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> StoreResult<ItemWrite> {
+    authorize(actor, Permission::CaseTransfer)?;
+    current.workflow.apply(
+        &workflow::Action::ChangeCase {
+            what: workflow::CaseChange::Transfer,
+        },
+        &ctx(actor, current, settings, now),
+    )?;
+    let past = transfers
+        .iter()
+        .filter(|i| i.kind == ItemKind::Transfer)
+        .map(from_value::<transfer::Transfer>)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let consent = doc
+        .to_agency_id
+        .trim()
+        .parse::<AgencyId>()
+        .ok()
+        .map(|recipient| ConsentCheck {
+            recipient,
+            purpose: transfer::TRANSFER_PURPOSE.to_string(),
+        });
+    let made = transfer::request_transfer(
+        doc,
+        current.case.agency_id,
+        &past,
+        consent.as_ref(),
+        actor.user_id,
+        now,
+    )?;
+    let item = new_item(
+        actor,
+        &current.case,
+        ItemKind::Transfer,
+        Some(made.to_agency),
+        made.status.as_str(),
+        to_value(&made)?,
+        now,
+    );
+    Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
+}
+
+/// What an accepted transfer does to the case: it moves to the receiving agency, assigned to the
+/// user who accepted it, as a new version with its history entry (the earlier ones stay).
+pub fn prepare_case_move(
+    actor: &Actor,
+    case: &CaseRecord,
+    transfer: uuid::Uuid,
+    now: OffsetDateTime,
+) -> StoreResult<(CaseRecord, HistoryEntry, AuditEvent)> {
+    let mut record = case.clone();
+    record.version += 1;
+    record.updated_at = now;
+    record.agency_id = actor.agency_id;
+    record.doc.caseworker_id = Some(actor.user_id.to_string());
+    let mut changes = diff(Some(&case.doc), &record.doc);
+    changes.push(FieldChange {
+        field: "agency_id".into(),
+        from: json!(case.agency_id.to_string()),
+        to: json!(record.agency_id.to_string()),
+    });
+    let history = HistoryEntry {
+        version: record.version,
+        at: now,
+        actor_id: actor.user_id,
+        action: "transfer.accepted".into(),
+        changes,
+    };
+    let audit = AuditEvent::new(Some(actor.user_id), AuditAction::CaseTransfer)
+        .target(door::CASE, record.id)
+        .details(json!({
+            "version": record.version,
+            "transfer": transfer.to_string(),
+            "from_agency": case.agency_id.to_string(),
+            "to_agency": record.agency_id.to_string(),
+        }));
+    Ok((record, history, audit))
+}
+
+/// Whether an item's change moves its case: an accepted transfer.
+pub fn moves_case(write: &ItemWrite) -> bool {
+    write.item.kind == ItemKind::Transfer && write.item.status == "accepted"
+}
+
+/// A change of an item's state: a referral's answer, a flag's resolution, a transfer's answer.
 pub fn prepare_item_change(
     actor: &Actor,
     current: &CaseItem,
@@ -647,6 +748,14 @@ pub fn prepare_item_change(
     next.version += 1;
     next.updated_at = now;
     match (change, current.kind) {
+        (CaseItemChange::AnswerTransfer(doc), ItemKind::Transfer) => {
+            authorize(actor, Permission::CaseTransfer)?;
+            let (kind, comment) = transfer::validate_transfer_action(&doc)?;
+            let t: transfer::Transfer = from_value(current)?;
+            let answered = t.apply(kind, comment, actor.user_id, actor.agency_id, now)?;
+            next.status = answered.status.as_str().to_string();
+            next.body = to_value(&answered)?;
+        }
         (CaseItemChange::AnswerReferral(doc), ItemKind::Referral) => {
             let action = referral::validate_action(&doc)?;
             let r: Referral = from_value(current)?;

@@ -602,7 +602,7 @@ fn item_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<CaseItem> {
 /// The items `actor` may see: those of cases in their scope, and referrals made to their agency.
 fn visible_items_clause(actor: &Actor) -> String {
     format!(
-        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind = 'referral' AND to_agency_id = $1))",
+        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind IN ('referral', 'transfer') AND to_agency_id = $1))",
         scope::clause(Params::Postgres, Table::Cases, actor.scope, 1)
     )
 }
@@ -1710,7 +1710,18 @@ impl Store for PgStore {
             .map(|row| work_from_row(&row, &self.sealer))
             .transpose()?
             .ok_or(StoreError::NotFound)?;
-        let write = casework::prepare_item(actor, &current, new, settings, now)?;
+        let transfers = if matches!(new, NewCaseItem::Transfer(_)) {
+            sqlx::query("SELECT * FROM case_items WHERE case_id = $1 AND kind = 'transfer'")
+                .bind(case.0)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| item_from_row(row, &self.sealer))
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        let write = casework::prepare_item(actor, &current, new, &transfers, settings, now)?;
         let i = &write.item;
         sqlx::query(
             "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
@@ -1770,6 +1781,38 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await?;
         record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        if casework::moves_case(&write) {
+            let case = sqlx::query("SELECT * FROM cases WHERE id = $1 FOR UPDATE")
+                .bind(i.case_id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::from)
+                .and_then(|row| case_from_row(&row, &self.sealer))?;
+            let (moved, history, audit) = casework::prepare_case_move(actor, &case, i.id, now)?;
+            sqlx::query(
+                "UPDATE cases SET agency_id = $1, caseworker_id = $2, version = $3, updated_at = $4,
+                     body = $5
+                 WHERE id = $6 AND version = $7",
+            )
+            .bind(moved.agency_id.0)
+            .bind(actor.user_id.0)
+            .bind(moved.version)
+            .bind(moved.updated_at)
+            .bind(rows::body(RecordKind::Case, moved.id, &moved.doc, &self.sealer)?)
+            .bind(moved.id.0)
+            .bind(case.version)
+            .execute(&mut *tx)
+            .await?;
+            insert_history(
+                &mut tx,
+                RecordKind::Case,
+                moved.id.0,
+                &history,
+                &self.sealer,
+            )
+            .await?;
+            append_audit_in(&mut tx, &audit, now).await?;
+        }
         tx.commit().await?;
         Ok(write.item)
     }

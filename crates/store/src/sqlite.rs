@@ -745,7 +745,7 @@ async fn record_item_change(
 
 fn visible_items_clause(actor: &Actor) -> String {
     format!(
-        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind = 'referral' AND to_agency_id = ?1))",
+        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind IN ('referral', 'transfer') AND to_agency_id = ?1))",
         scope::clause(Params::Sqlite, Table::Cases, actor.scope, 1)
     )
 }
@@ -1846,7 +1846,18 @@ impl Store for SqliteStore {
             .map(|row| work_from_row(&row, &self.sealer))
             .transpose()?
             .ok_or(StoreError::NotFound)?;
-        let write = casework::prepare_item(actor, &current, new, settings, now)?;
+        let transfers = if matches!(new, NewCaseItem::Transfer(_)) {
+            sqlx::query("SELECT * FROM case_items WHERE case_id = ? AND kind = 'transfer'")
+                .bind(case.to_string())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| item_from_row(row, &self.sealer))
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        let write = casework::prepare_item(actor, &current, new, &transfers, settings, now)?;
         let i = &write.item;
         sqlx::query(
             "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
@@ -1906,6 +1917,40 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        if casework::moves_case(&write) {
+            let case = sqlx::query("SELECT * FROM cases WHERE id = ?")
+                .bind(i.case_id.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::from)
+                .and_then(|row| case_from_row(&row, &self.sealer))?;
+            let (moved, history, audit) = casework::prepare_case_move(actor, &case, i.id, now)?;
+            sqlx::query(
+                "UPDATE cases SET agency_id = ?, caseworker_id = ?, version = ?, updated_at = ?, body = ?
+                 WHERE id = ? AND version = ?",
+            )
+            .bind(moved.agency_id.to_string())
+            .bind(actor.user_id.to_string())
+            .bind(moved.version)
+            .bind(ts(moved.updated_at))
+            .bind(rows::body(RecordKind::Case, moved.id, &moved.doc, &self.sealer)?)
+            .bind(moved.id.to_string())
+            .bind(case.version)
+            .execute(&mut *tx)
+            .await?;
+            record_change(
+                &mut tx,
+                Some((
+                    RecordKind::Case,
+                    moved.id.to_string(),
+                    &history,
+                    &self.sealer,
+                )),
+                &audit,
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(write.item)
     }

@@ -273,7 +273,7 @@ pub struct CaseTask {
     pub task: haven_domain::casework::tasks::Task,
 }
 
-/// A record of a case's work with a life of its own: a referral, a flag, a note.
+/// A record of a case's work with a life of its own: a referral, a flag, a note, a transfer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseItem {
     pub id: uuid::Uuid,
@@ -298,6 +298,7 @@ pub enum ItemKind {
     Referral,
     Flag,
     Note,
+    Transfer,
 }
 
 impl ItemKind {
@@ -306,6 +307,7 @@ impl ItemKind {
             Self::Referral => "referral",
             Self::Flag => "flag",
             Self::Note => "note",
+            Self::Transfer => "transfer",
         }
     }
 
@@ -314,6 +316,7 @@ impl ItemKind {
             "referral" => Ok(Self::Referral),
             "flag" => Ok(Self::Flag),
             "note" => Ok(Self::Note),
+            "transfer" => Ok(Self::Transfer),
             other => Err(format!("'{other}' is not a kind of case item")),
         }
     }
@@ -325,6 +328,8 @@ pub enum NewCaseItem {
     Referral(haven_domain::casework::referral::ReferralDoc),
     Flag(haven_domain::casework::transfer::FlagDoc),
     Note(haven_domain::casework::transfer::NoteDoc),
+    /// A request that another agency take the case over (`case.transfer`).
+    Transfer(haven_domain::casework::transfer::TransferDoc),
 }
 
 /// A change of an item's state.
@@ -334,6 +339,8 @@ pub enum CaseItemChange {
     AnswerReferral(haven_domain::casework::referral::ReferralActionDoc),
     /// What was done about a flag.
     ResolveFlag { resolution: String },
+    /// The receiving agency accepts (the case moves to it) or declines; the sender cancels.
+    AnswerTransfer(haven_domain::casework::transfer::TransferActionDoc),
 }
 
 /// One entry of a case's timeline: a history entry of the case or of one of its items.

@@ -11,7 +11,9 @@ use haven_domain::access::FieldClass;
 use haven_domain::casework::placement::{self, DetentionSpell, Placement, PlacementDoc};
 use haven_domain::casework::referral::{ReferralActionDoc, ReferralDoc};
 use haven_domain::casework::tasks::Task;
-use haven_domain::casework::transfer::{AssignmentDoc, FlagDoc, NoteDoc};
+use haven_domain::casework::transfer::{
+    AssignmentDoc, FlagDoc, NoteDoc, TransferActionDoc, TransferDoc,
+};
 use haven_domain::casework::workflow::{ActionDoc, ActionKind, Stage, Subject, Workflow};
 use haven_domain::ids::{CaseId, UserId};
 use haven_domain::user::Actor;
@@ -228,7 +230,7 @@ pub async fn list_tasks(
 pub struct ItemView {
     #[schema(value_type = String, format = Uuid)]
     pub id: uuid::Uuid,
-    /// referral | flag | note
+    /// referral | flag | note | transfer
     pub kind: &'static str,
     pub case_id: CaseId,
     pub agency_id: haven_domain::ids::AgencyId,
@@ -529,4 +531,48 @@ pub async fn assign(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(workflow_response(&state, &user.actor, work))
+}
+
+/// Asks another agency of the deployment to take the case over (`case.transfer`). One transfer
+/// waits at a time; the receiving agency sees it and accepts or declines.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/transfers", tag = "casework", request_body = TransferDoc,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 201, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::RefusalBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn create_transfer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    let doc: TransferDoc = haven_domain::problems::from_json(body)?;
+    create_item(&state, &user, &id, NewCaseItem::Transfer(doc)).await
+}
+
+/// Answers a transfer: the receiving agency accepts (the case moves to it, assigned to whoever
+/// accepted; its history stays) or declines with a comment; the sending agency may cancel.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/actions", tag = "casework", request_body = TransferActionDoc,
+    params(("id" = String, Path, description = "Transfer id")),
+    responses((status = 200, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::RefusalBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn answer_transfer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ItemView>, ApiError> {
+    let doc: TransferActionDoc = haven_domain::problems::from_json(body)?;
+    let item = state
+        .store
+        .change_case_item(
+            &user.actor,
+            path_id(&id)?,
+            CaseItemChange::AnswerTransfer(doc),
+        )
+        .await?;
+    Ok(Json(item_view(&user.actor, item)))
 }

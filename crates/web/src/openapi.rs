@@ -51,6 +51,8 @@ use utoipa::{Modify, OpenApi};
         crate::casework::list_referrals,
         crate::casework::answer_referral,
         crate::casework::resolve_flag,
+        crate::casework::create_transfer,
+        crate::casework::answer_transfer,
         crate::tracing_requests::create,
         crate::tracing_requests::get,
         crate::tracing_requests::update,

@@ -195,6 +195,18 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(casework::resolve_flag),
         ),
         route(
+            Method::POST,
+            "/api/v1/cases/{id}/transfers",
+            Record(Case, P::CaseTransfer),
+            post(casework::create_transfer),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/transfers/{id}/actions",
+            Permission(P::CaseTransfer),
+            post(casework::answer_transfer),
+        ),
+        route(
             Method::GET,
             "/api/v1/tasks",
             Permission(P::CaseRead),

@@ -6,7 +6,7 @@ use haven_domain::casework::Settings;
 use haven_domain::casework::placement::PlacementDoc;
 use haven_domain::casework::referral::{ReferralActionDoc, ReferralDoc};
 use haven_domain::casework::tasks::TaskKind;
-use haven_domain::casework::transfer::{FlagDoc, NoteDoc};
+use haven_domain::casework::transfer::{FlagDoc, NoteDoc, TransferActionDoc, TransferDoc};
 use haven_domain::casework::workflow::{ActionDoc, Stage, action_from_json};
 use haven_domain::ids::CaseId;
 use haven_domain::user::Actor;
@@ -26,6 +26,7 @@ store_tests!(
     the_workflow_is_sealed_at_rest_and_survives_key_rotation,
     a_referral_is_answered_by_the_receiving_agency_and_both_see_it,
     notes_are_sealed_and_the_timeline_merges_every_history,
+    an_accepted_transfer_moves_the_case_and_keeps_its_history,
 );
 
 fn action(v: Value) -> ActionDoc {
@@ -730,4 +731,84 @@ async fn notes_are_sealed_and_the_timeline_merges_every_history(db: TestDb) {
             .unwrap()
             .is_none()
     );
+}
+
+async fn an_accepted_transfer_moves_the_case_and_keeps_its_history(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let id = new_case(&db, &f, json!({})).await;
+    let sup = |user| Actor::from(&user);
+    let there = db
+        .store
+        .create_user(
+            None,
+            crate::support::new_user("sup@other.org", f.other_agency.id, "supervisor"),
+        )
+        .await
+        .unwrap();
+    let request = || {
+        NewCaseItem::Transfer(TransferDoc {
+            to_agency_id: f.other_agency.id.to_string(),
+            reason: "Zqx moved to the other city".into(),
+        })
+    };
+    // A caseworker lacks case.transfer; the admin (agency scope) has it.
+    assert!(matches!(
+        db.store
+            .create_case_item(&f.actor(), id, request(), &settings())
+            .await,
+        Err(StoreError::Denied(_))
+    ));
+    let t = db
+        .store
+        .create_case_item(&f.reader(), id, request(), &settings())
+        .await
+        .unwrap();
+    assert_eq!(t.status, "pending");
+    let Err(StoreError::Refused { code, .. }) = db
+        .store
+        .create_case_item(&f.reader(), id, request(), &settings())
+        .await
+    else {
+        panic!("a second transfer was accepted while one waits");
+    };
+    assert_eq!(code, "transfer_pending");
+    let answer = |action: &str| {
+        CaseItemChange::AnswerTransfer(TransferActionDoc {
+            action: action.into(),
+            comment: None,
+        })
+    };
+    let Err(StoreError::Refused { code, .. }) = db
+        .store
+        .change_case_item(&f.reader(), t.id, answer("accept"))
+        .await
+    else {
+        panic!("the sending agency accepted its own transfer");
+    };
+    assert_eq!(code, "not_your_transfer");
+    let accepted = db
+        .store
+        .change_case_item(&sup(there.clone()), t.id, answer("accept"))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, "accepted");
+
+    // The case is the other agency's now, assigned to who accepted; its history goes on.
+    let moved = db
+        .store
+        .get_case(&sup(there.clone()), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.agency_id, f.other_agency.id);
+    assert_eq!(moved.doc.caseworker_id, Some(there.id.to_string()));
+    assert!(db.store.get_case(&f.actor(), id).await.unwrap().is_none());
+    let history = db
+        .store
+        .case_history(&sup(there), id)
+        .await
+        .unwrap()
+        .unwrap();
+    let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(actions, ["create", "transfer.accepted"]);
 }
