@@ -8,6 +8,7 @@
 //! document, sealed whole (it holds summaries, comments and panel members' names), and is part of
 //! the case's version: a workflow action is a new version of the case, with its history entry.
 
+use haven_domain::Problems;
 use haven_domain::access::Permission;
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::{self, CaseDoc, CaseStatus, SeparationStatus};
@@ -15,7 +16,7 @@ use haven_domain::casework::placement::{self, PlacementDoc};
 use haven_domain::casework::referral::{self, Referral, ReferralDoc};
 use haven_domain::casework::tasks::{self, Task, TaskFor};
 use haven_domain::casework::workflow::{self, ActionDoc, Ctx, Workflow};
-use haven_domain::casework::{ConsentCheck, Settings, identity, transfer};
+use haven_domain::casework::{ConsentCheck, Settings, identity, incident, transfer};
 use haven_domain::history::{FieldChange, diff};
 use haven_domain::ids::{AgencyId, CaseId, UserId};
 use haven_domain::policy::authorize;
@@ -729,6 +730,39 @@ pub fn prepare_case_move(
             "to_agency": record.agency_id.to_string(),
         }));
     Ok((record, history, audit))
+}
+
+/// An incident concerning `cases` (all in the actor's scope, in the order the incident names
+/// them): refused when any of them is closed (409), then one record linked to each of them.
+pub fn prepare_incident(
+    actor: &Actor,
+    cases: &[CaseWork],
+    valid: incident::ValidIncident,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> StoreResult<ItemWrite> {
+    authorize(actor, Permission::CaseUpdate)?;
+    let Some(first) = cases.first() else {
+        return Err(Problems::single("case_ids", "an incident concerns at least one case").into());
+    };
+    for case in cases {
+        case.workflow.apply(
+            &workflow::Action::ChangeCase {
+                what: workflow::CaseChange::Incident,
+            },
+            &ctx(actor, case, settings, now),
+        )?;
+    }
+    let item = new_item(
+        actor,
+        &first.case,
+        ItemKind::Incident,
+        None,
+        valid.category.as_str(),
+        to_value(&valid.doc)?,
+        now,
+    );
+    Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
 }
 
 /// Whether an item's change moves its case: an accepted transfer.

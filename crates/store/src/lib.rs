@@ -26,6 +26,7 @@ use haven_domain::access::{PermissionSet, RoleSpec};
 use haven_domain::audit::AuditEvent;
 use haven_domain::case::CaseDoc;
 use haven_domain::casework::Settings;
+use haven_domain::casework::incident::IncidentDoc;
 use haven_domain::casework::placement::PlacementDoc;
 use haven_domain::casework::workflow::ActionDoc;
 use haven_domain::clock::Clock;
@@ -291,6 +292,16 @@ pub trait Store: Send + Sync {
         actor: &Actor,
         case: CaseId,
         new: NewCaseItem,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem>;
+
+    /// Records an incident concerning one or more children: every case it names must be in the
+    /// actor's scope (else 422 naming `case_ids.N`, as for a case that does not exist) and open.
+    /// One record, linked to each case, with its history and audit entries.
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        doc: IncidentDoc,
         settings: &Settings,
     ) -> StoreResult<CaseItem>;
 

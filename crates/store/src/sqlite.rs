@@ -23,6 +23,7 @@ use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seed
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
 use haven_domain::casework::Settings;
+use haven_domain::casework::incident::{self, IncidentDoc};
 use haven_domain::casework::placement::PlacementDoc;
 use haven_domain::casework::workflow::ActionDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
@@ -1883,6 +1884,63 @@ impl Store for SqliteStore {
         Ok(write.item)
     }
 
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        doc: IncidentDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem> {
+        authorize(actor, Permission::CaseUpdate)?;
+        let now = self.now();
+        let valid = incident::validate(doc, now.date())?;
+        let mut tx = self.begin_write().await?;
+        let mut cases = Vec::new();
+        let mut missing = Problems::new();
+        for (n, case) in valid.case_ids.iter().enumerate() {
+            match scoped_row(&mut tx, Table::Cases, actor, case.0, now)
+                .await?
+                .map(|row| work_from_row(&row, &self.sealer))
+                .transpose()?
+            {
+                Some(w) => cases.push(w),
+                // Out of scope reads exactly like a case that does not exist.
+                None => missing.push(format!("case_ids.{n}"), "is not a case you can see"),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing.into());
+        }
+        let write = casework::prepare_incident(actor, &cases, valid, settings, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
+                 created_by, created_at, updated_at, body)
+             VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(i.id.to_string())
+        .bind(i.kind.as_str())
+        .bind(i.case_id.to_string())
+        .bind(i.agency_id.to_string())
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.created_by.to_string())
+        .bind(ts(i.created_at))
+        .bind(ts(i.updated_at))
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .execute(&mut *tx)
+        .await?;
+        for w in &cases {
+            sqlx::query("INSERT INTO case_item_links (item_id, case_id) VALUES (?, ?)")
+                .bind(i.id.to_string())
+                .bind(w.case.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
     async fn change_case_item(
         &self,
         actor: &Actor,
@@ -1964,14 +2022,17 @@ impl Store for SqliteStore {
         {
             return Ok(None);
         }
-        sqlx::query("SELECT * FROM case_items WHERE case_id = ? ORDER BY seq")
-            .bind(case.to_string())
-            .fetch_all(&mut *self.readers.get().await)
-            .await?
-            .iter()
-            .map(|row| item_from_row(row, &self.sealer))
-            .collect::<StoreResult<Vec<_>>>()
-            .map(Some)
+        sqlx::query(
+            "SELECT * FROM case_items WHERE case_id = ?1
+                 OR id IN (SELECT item_id FROM case_item_links WHERE case_id = ?1) ORDER BY seq",
+        )
+        .bind(case.to_string())
+        .fetch_all(&mut *self.readers.get().await)
+        .await?
+        .iter()
+        .map(|row| item_from_row(row, &self.sealer))
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Some)
     }
 
     async fn referrals(&self, actor: &Actor) -> StoreResult<Vec<CaseItem>> {
@@ -2024,7 +2085,8 @@ impl Store for SqliteStore {
                 .collect();
         let items = sqlx::query(
             "SELECT h.*, i.kind FROM record_history h JOIN case_items i ON i.id = h.record_id
-             WHERE h.record_type = 'case_item' AND i.case_id = ?",
+             WHERE h.record_type = 'case_item' AND (i.case_id = ?1
+                 OR i.id IN (SELECT item_id FROM case_item_links WHERE case_id = ?1))",
         )
         .bind(case.to_string())
         .fetch_all(&mut *conn)

@@ -299,6 +299,8 @@ pub enum ItemKind {
     Flag,
     Note,
     Transfer,
+    /// Violence, exploitation, trafficking or discrimination, linked to every case it concerns.
+    Incident,
 }
 
 impl ItemKind {
@@ -308,6 +310,7 @@ impl ItemKind {
             Self::Flag => "flag",
             Self::Note => "note",
             Self::Transfer => "transfer",
+            Self::Incident => "incident",
         }
     }
 
@@ -317,6 +320,7 @@ impl ItemKind {
             "flag" => Ok(Self::Flag),
             "note" => Ok(Self::Note),
             "transfer" => Ok(Self::Transfer),
+            "incident" => Ok(Self::Incident),
             other => Err(format!("'{other}' is not a kind of case item")),
         }
     }

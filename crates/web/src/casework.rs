@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use haven_domain::access::FieldClass;
+use haven_domain::casework::incident::IncidentDoc;
 use haven_domain::casework::placement::{self, DetentionSpell, Placement, PlacementDoc};
 use haven_domain::casework::referral::{ReferralActionDoc, ReferralDoc};
 use haven_domain::casework::tasks::Task;
@@ -230,7 +231,7 @@ pub async fn list_tasks(
 pub struct ItemView {
     #[schema(value_type = String, format = Uuid)]
     pub id: uuid::Uuid,
-    /// referral | flag | note | transfer
+    /// referral | flag | note | transfer | incident
     pub kind: &'static str,
     pub case_id: CaseId,
     pub agency_id: haven_domain::ids::AgencyId,
@@ -254,7 +255,14 @@ pub struct ItemView {
 }
 
 /// Narrative fields of an item's body: what a role without the protection class does not see.
-const NARRATIVE: &[&str] = &["text", "note", "reason", "comment", "resolution"];
+const NARRATIVE: &[&str] = &[
+    "text",
+    "note",
+    "reason",
+    "comment",
+    "resolution",
+    "description",
+];
 
 fn item_view(actor: &Actor, item: haven_store::CaseItem) -> ItemView {
     let mut body = item.body;
@@ -575,4 +583,25 @@ pub async fn answer_transfer(
         )
         .await?;
     Ok(Json(item_view(&user.actor, item)))
+}
+
+/// Records an incident (violence, exploitation, trafficking, discrimination) concerning one or
+/// more children; every case named must be one the caller can see, and open. It shows in each
+/// child's items and timeline.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "casework", request_body = IncidentDoc,
+    responses((status = 201, body = ItemView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::RefusalBody),
+              (status = 422, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn create_incident(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    let doc: IncidentDoc = haven_domain::problems::from_json(body)?;
+    let item = state
+        .store
+        .create_incident(&user.actor, doc, &state.config.casework)
+        .await?;
+    Ok((StatusCode::CREATED, Json(item_view(&user.actor, item))))
 }

@@ -53,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         crate::casework::resolve_flag,
         crate::casework::create_transfer,
         crate::casework::answer_transfer,
+        crate::casework::create_incident,
         crate::tracing_requests::create,
         crate::tracing_requests::get,
         crate::tracing_requests::update,

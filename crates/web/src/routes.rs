@@ -207,6 +207,12 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(casework::answer_transfer),
         ),
         route(
+            Method::POST,
+            "/api/v1/incidents",
+            Permission(P::CaseUpdate),
+            post(casework::create_incident),
+        ),
+        route(
             Method::GET,
             "/api/v1/tasks",
             Permission(P::CaseRead),

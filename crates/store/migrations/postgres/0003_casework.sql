@@ -26,3 +26,12 @@ CREATE TABLE case_items (
 );
 CREATE INDEX case_items_case ON case_items (case_id, seq);
 CREATE INDEX case_items_to_agency ON case_items (to_agency_id, seq);
+
+-- An incident concerns one or more children: its row names the first case, and every case it
+-- concerns (the first included) has a link here, so each child's timeline shows it.
+CREATE TABLE case_item_links (
+    item_id  UUID NOT NULL REFERENCES case_items (id),
+    case_id  UUID NOT NULL REFERENCES cases (id),
+    PRIMARY KEY (item_id, case_id)
+);
+CREATE INDEX case_item_links_case ON case_item_links (case_id);

@@ -27,6 +27,7 @@ store_tests!(
     a_referral_is_answered_by_the_receiving_agency_and_both_see_it,
     notes_are_sealed_and_the_timeline_merges_every_history,
     an_accepted_transfer_moves_the_case_and_keeps_its_history,
+    an_incident_links_several_cases_all_in_scope,
 );
 
 fn action(v: Value) -> ActionDoc {
@@ -811,4 +812,62 @@ async fn an_accepted_transfer_moves_the_case_and_keeps_its_history(db: TestDb) {
         .unwrap();
     let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
     assert_eq!(actions, ["create", "transfer.accepted"]);
+}
+
+async fn an_incident_links_several_cases_all_in_scope(db: TestDb) {
+    let f = fixture(db.store.as_ref()).await;
+    let worker = f.actor();
+    let a = new_case(&db, &f, json!({})).await;
+    let b = new_case(&db, &f, json!({"given_name": "Zqxomar"})).await;
+    let theirs = db
+        .store
+        .create_case(&f.other_actor(), doc(json!({"given_name": "Zqxother"})))
+        .await
+        .unwrap()
+        .id;
+    let incident = |cases: Vec<CaseId>| {
+        haven_domain::problems::from_json::<haven_domain::casework::incident::IncidentDoc>(json!({
+            "category": "discrimination",
+            "types": ["discrimination.denial_of_service"],
+            "case_ids": cases.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "date": "2026-11-01",
+            "setting": "school",
+            "bias_motivations": ["nationality"],
+            "description": "Zqx turned away at the school gate",
+        }))
+        .unwrap()
+    };
+    let Err(StoreError::Invalid(p)) = db
+        .store
+        .create_incident(&worker, incident(vec![a, theirs]), &settings())
+        .await
+    else {
+        panic!("an incident named a case out of scope");
+    };
+    assert_eq!(p.errors()[0].path, "case_ids.1");
+    let made = match db
+        .store
+        .create_incident(&worker, incident(vec![a, b]), &settings())
+        .await
+    {
+        Ok(i) => i,
+        Err(StoreError::Invalid(p)) => panic!("{p}"),
+        Err(e) => panic!("{e}"),
+    };
+    for case in [a, b] {
+        let items = db.store.case_items(&worker, case).await.unwrap().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].id, made.id);
+        let timeline = db
+            .store
+            .case_timeline(&worker, case)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(timeline.iter().any(|t| t.record_type == "incident"));
+    }
+    let audit = db.store.audit_rows(0, 1000).await.unwrap();
+    for r in audit {
+        assert!(!r.details.contains("Zqx"), "content audited: {}", r.details);
+    }
 }
