@@ -6,6 +6,7 @@ use anyhow::Context;
 use haven_crypto::{Secret, new_password};
 use haven_domain::access::{CASEWORKER, SUPERVISOR, TRACING_OFFICER};
 use haven_domain::casework::Settings;
+use haven_domain::casework::incident::IncidentDoc;
 use haven_domain::casework::referral::{ReferralActionDoc, ReferralDoc};
 use haven_domain::casework::transfer::{FlagDoc, NoteDoc};
 use haven_domain::casework::workflow::action_from_json;
@@ -67,9 +68,26 @@ async fn casework(
             "actions": [{"action": "Find a foster family", "responsible": "caseworker",
                          "due": today}],
         }]}))?;
-        store
+        version = store
             .apply_workflow(worker, case, version, plan, &settings)
-            .await?;
+            .await?
+            .case
+            .version;
+    }
+    if n % 8 == 3 {
+        // Drivers and route, and a legal status running out soon (a renewal task).
+        let expires = (store.clock().today() + time::Duration::days(20)).to_string();
+        let patch = json!({
+            "route": {"drivers": ["conflict", "generalised_violence"], "places": [
+                {"kind": "origin", "place": {"name": "Home town"}},
+                {"kind": "transit", "place": {"name": "Border town"}, "arrived": "2025-06", "left": "2025-09"},
+            ]},
+            "legal_identity": {
+                "birth_registration": {"status": if n % 16 == 3 { "not_registered" } else { "registered" }},
+                "legal_status": {"status": "asylum_seeker", "expires_on": expires},
+            },
+        });
+        store.update_case(worker, case, version, &patch).await?;
     }
     if n % 4 == 1
         && let Some(to) = partner
@@ -93,6 +111,17 @@ async fn casework(
         store
             .create_case_item(worker, case, NewCaseItem::Note(note), &settings)
             .await?;
+    }
+    if n % 23 == 7 {
+        let doc: IncidentDoc = haven_domain::problems::from_json(json!({
+            "category": "discrimination",
+            "types": ["discrimination.denial_of_service"],
+            "case_ids": [case.to_string()],
+            "date": today,
+            "setting": "school",
+            "bias_motivations": ["nationality"],
+        }))?;
+        store.create_incident(worker, doc, &settings).await?;
     }
     if n % 9 == 4 {
         let flag = FlagDoc {

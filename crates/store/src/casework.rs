@@ -363,7 +363,7 @@ fn to_case_placement(p: &placement::Placement) -> case::Placement {
 }
 
 /// A merge patch of the document on a case whose workflow is closed may not change its work
-/// (placements, services): the same 409 as any workflow refusal. Record keeping (a corrected name)
+/// (placements, services, legal identity, route): the same 409 as any workflow refusal. Record keeping (a corrected name)
 /// stays possible.
 pub fn check_patch_on_closed(
     actor: &Actor,
@@ -377,6 +377,10 @@ pub fn check_patch_on_closed(
         CaseChange::Placement
     } else if write.record.doc.services != current.case.doc.services {
         CaseChange::Service
+    } else if write.record.doc.legal_identity != current.case.doc.legal_identity {
+        CaseChange::Identity
+    } else if write.record.doc.route != current.case.doc.route {
+        CaseChange::Route
     } else {
         return Ok(());
     };

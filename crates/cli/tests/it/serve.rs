@@ -186,6 +186,10 @@ async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
     let tasks = tasks.as_array().unwrap();
     assert!(tasks.iter().any(|t| t["kind"] == "approval_decision"));
     assert!(tasks.iter().any(|t| t["overdue"] == true));
+    assert!(
+        tasks.iter().any(|t| t["kind"] == "legal_status_renewal"),
+        "{tasks:?}"
+    );
     let referrals: serde_json::Value = get("/api/v1/referrals")
         .await
         .unwrap()

@@ -514,3 +514,55 @@ async fn referrals_notes_flags_and_assignment_show_on_one_timeline() {
         .await;
     error(t, StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test]
+async fn route_and_legal_status_are_hidden_from_roles_without_the_protection_class() {
+    let w = World::new().await;
+    let id = w
+        .case(json!({
+            "given_name": "Amal",
+            "route": {"drivers": ["persecution"], "places": [{"kind": "origin", "place": {"name": "Home"}}]},
+            "legal_identity": {
+                "birth_registration": {"status": "registered", "certificate_number": "B-123"},
+                "legal_status": {"status": "asylum_seeker"},
+            },
+        }))
+        .await;
+    let agency = w.app.store.agencies().await.unwrap();
+    let officer = w
+        .app
+        .user(
+            &agency[0],
+            "tracing@a.example",
+            haven_domain::access::TRACING_OFFICER,
+        )
+        .await;
+    let officer = w.app.token(&officer).await;
+    let path = format!("/api/v1/cases/{id}");
+    let full = w.json(&w.worker, &path).await;
+    assert_eq!(full["route"]["drivers"], json!(["persecution"]));
+    assert_eq!(
+        full["legal_identity"]["legal_status"]["status"],
+        "asylum_seeker"
+    );
+    let seen = w.json(&officer, &path).await;
+    assert!(seen["route"].is_null(), "{seen}");
+    assert!(seen["legal_identity"]["legal_status"].is_null(), "{seen}");
+    assert_eq!(
+        seen["legal_identity"]["birth_registration"]["certificate_number"],
+        "B-123"
+    );
+    let bad = w
+        .send(
+            &w.worker,
+            reqwest::Method::POST,
+            "/api/v1/cases",
+            Some(json!({"given_name": "Omar", "route": {"drivers": ["boredom"]}})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        paths(&error(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["route.drivers.0"]
+    );
+}
