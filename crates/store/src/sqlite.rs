@@ -626,6 +626,17 @@ async fn sync_detention(
         DetentionSync::Free => None,
         DetentionSync::Detained { since, kind } => Some((since, kind)),
     };
+    if case.version == 1 {
+        // A case just registered has no alert yet: nothing to look up or resolve.
+        if let Some((since, kind)) = want {
+            insert_alert(
+                conn,
+                &casework::detention_alert(case, since, kind.as_str(), now),
+            )
+            .await?;
+        }
+        return Ok(());
+    }
     let open = sqlx::query(
         "SELECT id, details FROM alerts
          WHERE record_type = 'case' AND record_id = ? AND kind = 'detention' AND resolved_at IS NULL",

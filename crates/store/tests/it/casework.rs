@@ -22,6 +22,7 @@ store_tests!(
     refused_stale_and_invalid_actions_change_nothing,
     detention_raises_an_alert_at_once_and_an_alternative_resolves_it,
     a_closed_case_refuses_placements_and_service_changes,
+    a_case_registered_in_detention_alerts_at_once_and_a_patch_keeps_the_alert_in_step,
     tasks_fall_due_by_risk_and_show_on_the_right_lists,
     the_workflow_is_sealed_at_rest_and_survives_key_rotation,
     a_referral_is_answered_by_the_receiving_agency_and_both_see_it,
@@ -870,4 +871,41 @@ async fn an_incident_links_several_cases_all_in_scope(db: TestDb) {
     for r in audit {
         assert!(!r.details.contains("Zqx"), "content audited: {}", r.details);
     }
+}
+
+async fn a_case_registered_in_detention_alerts_at_once_and_a_patch_keeps_the_alert_in_step(
+    db: TestDb,
+) {
+    let f = fixture(db.store.as_ref()).await;
+    let worker = f.actor();
+    let detained = json!([{"type": "police_custody", "start_date": "2026-11-01"}]);
+    let id = new_case(&db, &f, json!({"placements": detained})).await;
+    let open = |alerts: Vec<haven_store::Alert>| {
+        alerts
+            .into_iter()
+            .filter(|a| a.kind == "detention" && a.record_id == Some(id.0))
+            .collect::<Vec<_>>()
+    };
+    let first = open(db.store.alerts(&f.reader()).await.unwrap());
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].details["since"], "2026-11-01");
+    // Moved on to immigration detention the same day it ended: one spell, the same alert.
+    let patch = json!({"placements": [
+        {"type": "police_custody", "start_date": "2026-11-01", "end_date": "2026-11-03"},
+        {"type": "immigration_detention", "start_date": "2026-11-03"},
+    ]});
+    db.store.update_case(&worker, id, 1, &patch).await.unwrap();
+    let same = open(db.store.alerts(&f.reader()).await.unwrap());
+    assert_eq!(same.len(), 1);
+    assert_eq!(same[0].id, first[0].id);
+    let released = json!({"placements": [
+        {"type": "police_custody", "start_date": "2026-11-01", "end_date": "2026-11-03"},
+        {"type": "immigration_detention", "start_date": "2026-11-03", "end_date": "2026-11-10"},
+        {"type": "kinship", "start_date": "2026-11-10"},
+    ]});
+    db.store
+        .update_case(&worker, id, 2, &released)
+        .await
+        .unwrap();
+    assert!(open(db.store.alerts(&f.reader()).await.unwrap()).is_empty());
 }
