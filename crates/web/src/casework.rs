@@ -1,7 +1,8 @@
 //! Case management (issue 5): a case's workflow (`/api/v1/cases/{id}/workflow`), its care
-//! arrangements (`/api/v1/cases/{id}/placements`) and the task lists (`/api/v1/tasks`). The
-//! rules are the domain's (`domain::casework`), the write door the store's (`store::casework`);
-//! these handlers translate.
+//! arrangements (`…/placements`), assignment, referrals, flags, notes, transfers and incidents
+//! (its items), its timeline, and the task lists (`/api/v1/tasks`). The rules are the domain's
+//! (`domain::casework`), the write door the store's (`store::casework`); these handlers
+//! translate.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
