@@ -2179,7 +2179,7 @@ impl Store for PgStore {
                     if matches!(table, Table::Cases) {
                         "workflow"
                     } else {
-                        "NULL"
+                        "NULL::text"
                     },
                     table.name()
                 );

@@ -511,6 +511,18 @@ async fn the_workflow_is_sealed_at_rest_and_survives_key_rotation(db: TestDb) {
     )
     .await
     .unwrap();
+    // A tracing request too: re-sealing walks every record table.
+    db.store
+        .create_tracing_request(
+            &worker,
+            haven_domain::tracing_request::doc_from_json(json!({
+                "inquirer": {"given_name": "Fatima", "relation": "mother"},
+                "child": {"given_name": "Amal"},
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     let stored = db.raw_texts("SELECT workflow FROM cases").await;
     assert_eq!(stored.len(), 1);
     let history = db.raw_texts("SELECT changes FROM record_history").await;
