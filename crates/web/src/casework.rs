@@ -19,7 +19,7 @@ use haven_domain::casework::transfer::{
 use haven_domain::casework::workflow::{ActionDoc, ActionKind, Stage, Subject, Workflow};
 use haven_domain::ids::{CaseId, UserId};
 use haven_domain::user::Actor;
-use haven_store::{CaseItemChange, CaseTask, CaseWork, NewCaseItem, casework as door};
+use haven_store::{CaseItemChange, CaseRecord, CaseTask, CaseWork, NewCaseItem, casework as door};
 use serde::Serialize;
 
 use crate::AppState;
@@ -163,19 +163,42 @@ pub async fn record_placement(
         .store
         .record_placement(&user.actor, id, expected, doc, &state.config.casework)
         .await?;
+    Ok(placements_response(&state, StatusCode::CREATED, &work.case))
+}
+
+fn placements_response(state: &AppState, status: StatusCode, case: &CaseRecord) -> Response {
     let today = state.store.clock().today();
-    let history = placement::from_case(&work.case.doc.placements);
+    let history = placement::from_case(&case.doc.placements);
     let view = PlacementsView {
-        case_id: work.case.id,
-        version: work.case.version,
+        case_id: case.id,
+        version: case.version,
         current_detention: placement::current_detention(&history, today),
         days_detained: placement::days_detained(&history, today),
         placements: history,
     };
-    let mut resp = (StatusCode::CREATED, Json(view)).into_response();
-    resp.headers_mut()
-        .insert(header::ETAG, etag(work.case.version));
-    Ok(resp)
+    let mut resp = (status, Json(view)).into_response();
+    resp.headers_mut().insert(header::ETAG, etag(case.version));
+    resp
+}
+
+/// A case's care arrangements as a history, with the detention going on and the days detained
+/// (all spells together), counted to today.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/placements", tag = "casework",
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, body = PlacementsView), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("session" = []), ("bearer" = [])))]
+pub async fn get_placements(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let case = state
+        .store
+        .get_case(&user.actor, path_id(&id)?)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(placements_response(&state, StatusCode::OK, &case))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -41,6 +41,7 @@ use utoipa::{Modify, OpenApi};
         crate::casework::get_workflow,
         crate::casework::apply_workflow,
         crate::casework::record_placement,
+        crate::casework::get_placements,
         crate::casework::list_tasks,
         crate::casework::assign,
         crate::casework::create_referral,

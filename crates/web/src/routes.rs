@@ -135,6 +135,12 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(casework::apply_workflow),
         ),
         route(
+            Method::GET,
+            "/api/v1/cases/{id}/placements",
+            Record(Case, P::CaseRead),
+            get(casework::get_placements),
+        ),
+        route(
             Method::POST,
             "/api/v1/cases/{id}/placements",
             Record(Case, P::CaseUpdate),

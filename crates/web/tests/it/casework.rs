@@ -289,6 +289,9 @@ async fn a_detention_placement_alerts_the_supervisor_with_days_counting_up() {
     *w.clock.0.lock().unwrap() += Duration::days(3);
     let later = detention(&w.json(&w.supervisor, "/api/v1/alerts").await);
     assert_eq!(later[0]["days_detained"], 40);
+    let history = w.json(&w.supervisor, &url).await;
+    assert_eq!(history["days_detained"], 40);
+    assert_eq!(history["placements"][0]["type"], "immigration_detention");
     assert!(detention(&w.json(&w.stranger, "/api/v1/alerts").await).is_empty());
 
     let bad = w
