@@ -25,6 +25,9 @@ pub struct FileConfig {
     /// Serve HTTPS directly with this certificate chain and key (PEM files).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// `[casework]`: which steps need a supervisor's approval, response times by risk level.
+    #[serde(default)]
+    pub casework: haven_domain::casework::Settings,
 }
 
 impl FileConfig {

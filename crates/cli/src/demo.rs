@@ -5,8 +5,157 @@
 use anyhow::Context;
 use haven_crypto::{Secret, new_password};
 use haven_domain::access::{CASEWORKER, SUPERVISOR, TRACING_OFFICER};
+use haven_domain::casework::Settings;
+use haven_domain::casework::incident::IncidentDoc;
+use haven_domain::casework::referral::{ReferralActionDoc, ReferralDoc};
+use haven_domain::casework::transfer::{FlagDoc, NoteDoc};
+use haven_domain::casework::workflow::action_from_json;
+use haven_domain::ids::{AgencyId, CaseId};
 use haven_domain::user::Actor;
-use haven_store::Store;
+use haven_store::{CaseItemChange, NewCaseItem, Store};
+use serde_json::{Value, json};
+
+/// Case management on a demo case, chosen by its number so the same seed gives the same demo:
+/// cases at every step of the workflow, approvals waiting for the supervisor, referrals to other
+/// agencies (some accepted), notes and flags. Detention alerts come from the synthetic placements;
+/// overdue tasks from registrations older than the response times.
+async fn casework(
+    store: &dyn Store,
+    n: usize,
+    case: CaseId,
+    worker: &Actor,
+    supervisor: &Actor,
+    partner: Option<AgencyId>,
+) -> anyhow::Result<()> {
+    let settings = Settings::default();
+    let today = store.clock().today().to_string();
+    let mut version = 1;
+    let steps: &[Value] = match n % 6 {
+        // Registered only: the assessment task falls due (overdue for older registrations).
+        0 => &[],
+        1 => &[json!({"action": "start_assessment", "kind": "short"})],
+        // Waiting for the supervisor's approval of the assessment.
+        2 | 3 => &[
+            json!({"action": "start_assessment", "kind": "comprehensive"}),
+            json!({"action": "complete_assessment", "completed_on": today}),
+            json!({"action": "request_approval", "subject": "assessment"}),
+        ],
+        _ => &[
+            json!({"action": "start_assessment", "kind": "short"}),
+            json!({"action": "complete_assessment", "completed_on": today}),
+            json!({"action": "request_approval", "subject": "assessment"}),
+        ],
+    };
+    for step in steps {
+        let action = action_from_json(step.clone())?;
+        version = store
+            .apply_workflow(worker, case, version, action, &settings)
+            .await?
+            .case
+            .version;
+    }
+    if n % 6 >= 4 {
+        let approve = action_from_json(json!({"action": "approve", "subject": "assessment"}))?;
+        version = store
+            .apply_workflow(supervisor, case, version, approve, &settings)
+            .await?
+            .case
+            .version;
+    }
+    if n % 6 == 5 {
+        let plan = action_from_json(json!({"action": "set_case_plan", "goals": [{
+            "goal": "Safe, stable care",
+            "actions": [{"action": "Find a foster family", "responsible": "caseworker",
+                         "due": today}],
+        }]}))?;
+        version = store
+            .apply_workflow(worker, case, version, plan, &settings)
+            .await?
+            .case
+            .version;
+    }
+    if n % 8 == 3 {
+        // Drivers and route, and a legal status running out soon (a renewal task).
+        let expires = (store.clock().today() + time::Duration::days(20)).to_string();
+        let patch = json!({
+            "route": {"drivers": ["conflict", "generalised_violence"], "places": [
+                {"kind": "origin", "place": {"name": "Home town"}},
+                {"kind": "transit", "place": {"name": "Border town"}, "arrived": "2025-06", "left": "2025-09"},
+            ]},
+            "legal_identity": {
+                "birth_registration": {"status": if n % 16 == 3 { "not_registered" } else { "registered" }},
+                "legal_status": {"status": "asylum_seeker", "expires_on": expires},
+            },
+        });
+        store.update_case(worker, case, version, &patch).await?;
+    }
+    if n % 4 == 1
+        && let Some(to) = partner
+    {
+        const SERVICES: &[&str] = &["education", "legal_aid", "health", "civil_registry"];
+        let doc = ReferralDoc {
+            service: SERVICES[n % SERVICES.len()].to_string(),
+            to_agency_id: Some(to.to_string()),
+            urgent: n.is_multiple_of(3),
+            reason: Some("Needs the service; see the assessment.".into()),
+            ..ReferralDoc::default()
+        };
+        store
+            .create_case_item(worker, case, NewCaseItem::Referral(doc), &settings)
+            .await?;
+    }
+    if n % 5 == 2 {
+        let note = NoteDoc {
+            text: "Home visit: the child is settling in and attends the drop-in centre.".into(),
+        };
+        store
+            .create_case_item(worker, case, NewCaseItem::Note(note), &settings)
+            .await?;
+    }
+    if n % 23 == 7 {
+        let doc: IncidentDoc = haven_domain::problems::from_json(json!({
+            "category": "discrimination",
+            "types": ["discrimination.denial_of_service"],
+            "case_ids": [case.to_string()],
+            "date": today,
+            "setting": "school",
+            "bias_motivations": ["nationality"],
+        }))?;
+        store.create_incident(worker, doc, &settings).await?;
+    }
+    if n % 9 == 4 {
+        let flag = FlagDoc {
+            reason: "age_dispute".into(),
+            note: None,
+        };
+        store
+            .create_case_item(worker, case, NewCaseItem::Flag(flag), &settings)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Some referrals answered by their receiving agency, so the demo shows every state.
+async fn answer_referrals(store: &dyn Store, receivers: &[Actor]) -> anyhow::Result<usize> {
+    let mut answered = 0;
+    for actor in receivers {
+        for (i, r) in store.referrals(actor).await?.into_iter().enumerate() {
+            if r.to_agency_id != Some(actor.agency_id) || i % 2 == 1 {
+                continue;
+            }
+            let doc = ReferralActionDoc {
+                action: "accept".into(),
+                comment: None,
+                education: None,
+            };
+            store
+                .change_case_item(actor, r.id, CaseItemChange::AnswerReferral(doc))
+                .await?;
+            answered += 1;
+        }
+    }
+    Ok(answered)
+}
 
 pub const DEFAULT_SEED: u64 = 2026;
 pub const DEFAULT_CASES: usize = 400;
@@ -40,6 +189,7 @@ pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<
     }
     let password = new_password()?;
     let mut actors: Vec<Vec<Actor>> = Vec::new();
+    let mut supervisors: Vec<Actor> = Vec::new();
     let mut logins = Vec::new();
     for (i, seed_agency) in caseload.agencies.iter().enumerate() {
         let agency = if i == 0 {
@@ -81,6 +231,9 @@ pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<
             if role == CASEWORKER {
                 workers.push(Actor::from(&user));
             }
+            if role == SUPERVISOR {
+                supervisors.push(Actor::from(&user));
+            }
             if role != TRACING_OFFICER {
                 team.push(user.id);
             }
@@ -100,12 +253,28 @@ pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<
             .context("a demo agency has no caseworker")
     };
     let total = caseload.cases.len();
+    let agencies: Vec<_> = store.agencies().await?;
     for (n, case) in caseload.cases.into_iter().enumerate() {
-        store
-            .create_case(worker(case.agency, n)?, case.doc)
+        let by = worker(case.agency, n)?;
+        let created = store
+            .create_case(by, case.doc)
             .await
             .with_context(|| format!("loading synthetic case {n}"))?;
+        let supervisor = supervisors
+            .get(case.agency)
+            .context("a demo agency has no supervisor")?;
+        // Another agency of the deployment, for referrals.
+        let partner = agencies
+            .iter()
+            .map(|a| a.id)
+            .filter(|a| *a != created.agency_id)
+            .nth(n % agencies.len().saturating_sub(1).max(1));
+        casework(store, n, created.id, by, supervisor, partner)
+            .await
+            .with_context(|| format!("case management of synthetic case {n}"))?;
     }
+    let receivers: Vec<Actor> = actors.iter().filter_map(|w| w.first().cloned()).collect();
+    answer_referrals(store, &receivers).await?;
     let requests = caseload.tracing_requests.len();
     for (n, request) in caseload.tracing_requests.into_iter().enumerate() {
         store

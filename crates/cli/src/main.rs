@@ -539,6 +539,7 @@ async fn serve(
             .file
             .trust_forwarded_for
             .unwrap_or(defaults.trust_forwarded_for),
+        casework: settings.file.casework,
         ..defaults
     };
     let app = haven_web::router(AppState::new(store.clone(), web))

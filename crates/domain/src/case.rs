@@ -205,6 +205,12 @@ pub struct CaseDoc {
     pub placements: Vec<Placement>,
     #[serde(default)]
     pub services: Vec<Service>,
+    /// Birth registration, identity documents held, legal status and its expiry.
+    #[serde(default)]
+    pub legal_identity: Option<crate::casework::identity::LegalIdentityDoc>,
+    /// Why the child left (codes from the `drivers` list) and the places on the way.
+    #[serde(default)]
+    pub route: Option<crate::casework::route::RouteDoc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -436,6 +442,19 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
             .push(service(&mut p, &format!("services.{i}"), s, today));
     }
 
+    if let Some(li) = doc.legal_identity {
+        match crate::casework::identity::validate(li, today) {
+            Ok(valid) => out.legal_identity = Some(valid.doc),
+            Err(e) => nest(&mut p, "legal_identity", e),
+        }
+    }
+    if let Some(route) = doc.route {
+        match crate::casework::route::validate(route, today) {
+            Ok(valid) => out.route = Some(valid),
+            Err(e) => nest(&mut p, "route", e),
+        }
+    }
+
     p.into_result(ValidCase {
         doc: out,
         risk_level,
@@ -444,6 +463,18 @@ pub fn validate(doc: CaseDoc, today: Date) -> Result<ValidCase, Problems> {
         registration_date,
         caseworker_id,
     })
+}
+
+/// Adds a part's problems under the part's field (`legal_identity.documents.0.kind`).
+fn nest(p: &mut Problems, field: &str, part: Problems) {
+    for e in part.into_errors() {
+        let path = if e.path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{field}.{}", e.path)
+        };
+        p.push(path, e.problem);
+    }
 }
 
 /// The child's age in whole years on `on`, from the date of birth or the estimate.
@@ -1039,5 +1070,38 @@ mod json_tests {
         let e = doc_from_json(json!({"given_name": 7})).unwrap_err();
         assert_eq!(e.errors()[0].path, "given_name");
         assert!(doc_from_json(json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn legal_identity_and_route_are_checked_by_the_casework_validators_under_their_field() {
+        let today = time::macros::date!(2026 - 11 - 23);
+        let doc = doc_from_json(json!({
+            "legal_identity": {"birth_registration": {"status": "maybe"}},
+            "route": {"drivers": ["conflict", "boredom"],
+                      "places": [{"kind": "origin", "place": {"name": "Aleppo"}}]},
+        }))
+        .unwrap();
+        let err = validate(doc, today).unwrap_err();
+        let found: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("legal_identity.birth_registration")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.starts_with("route.drivers")),
+            "{found:?}"
+        );
+        let ok = doc_from_json(json!({
+            "given_name": "Amal",
+            "legal_identity": {"birth_registration": {"status": "registered", "country": "sy"}},
+            "route": {"drivers": ["conflict"],
+                      "places": [{"kind": "origin", "place": {"name": "Aleppo"}}]},
+        }))
+        .unwrap();
+        let valid = validate(ok, today).unwrap();
+        assert_eq!(valid.doc.route.unwrap().drivers, ["conflict"]);
+        assert!(valid.doc.legal_identity.is_some());
     }
 }

@@ -38,6 +38,19 @@ const CASE_FIELDS: &[(Path, FieldClass)] = &[
     (&["family", "*", "date_of_birth"], Identifying),
     (&["family", "*", "contact"], Contact),
     (&["specific_needs"], Protection),
+    (
+        &["legal_identity", "birth_registration", "certificate_number"],
+        Identifying,
+    ),
+    (&["legal_identity", "documents", "*", "number"], Identifying),
+    // Legal status (irregular, expiring) and the route and reasons for leaving (persecution,
+    // trafficking) are what could harm the child if read by the wrong person.
+    (&["legal_identity", "legal_status"], Protection),
+    (&["route"], Protection),
+    // Not part of the document: the case-management workflow kept beside it (assessment
+    // summaries, supervisors' comments, BID panels). Classified so that its history entries are
+    // sealed and hidden from roles that do not see protection details.
+    (&["workflow"], Protection),
 ];
 
 const TRACING_REQUEST_FIELDS: &[(Path, FieldClass)] = &[

@@ -62,6 +62,24 @@ pub struct CaseIndex {
     /// False when the caseworker is known to be of the agency already: the acting user
     /// registering in their own agency, or the caseworker the case already had.
     pub caseworker_unverified: bool,
+    /// What the case's open detention alert must become, when its placements changed.
+    pub detention: DetentionSync,
+}
+
+/// The `detention` alert of a case follows its placements: raised in the transaction that
+/// records a placement in detention, resolved in the one that ends it. Derived from the
+/// placements (`casework::placement`), so the alert cannot disagree with the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetentionSync {
+    /// The placements did not change: leave the alerts alone.
+    Unchanged,
+    /// The child is detained since `since`: an open alert for that spell must exist.
+    Detained {
+        since: Date,
+        kind: haven_domain::casework::placement::Arrangement,
+    },
+    /// The child is not detained: any open detention alert is resolved.
+    Free,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -483,7 +501,7 @@ pub fn prepare_update(
     Ok((!write.history.changes.is_empty()).then_some(write))
 }
 
-fn finish(
+pub(crate) fn finish(
     actor: &Actor,
     mut record: CaseRecord,
     old: Option<&CaseDoc>,
@@ -519,6 +537,7 @@ fn finish(
         old,
         &doc,
     );
+    let detention = crate::casework::detention_sync(old, &doc, record.updated_at.date());
     record.doc = doc;
     Ok(RecordWrite {
         record,
@@ -529,6 +548,7 @@ fn finish(
             registration_date,
             caseworker_id,
             caseworker_unverified,
+            detention,
         },
         history,
         audit,

@@ -12,6 +12,14 @@ pub enum StoreError {
     Conflict { current: i64 },
     #[error("invalid input: {0}")]
     Invalid(Problems),
+    /// An action the record's state does not allow now (a casework refusal): a stable `code`,
+    /// the reason, and the actions that are allowed instead.
+    #[error("refused ({code}): {reason}")]
+    Refused {
+        code: String,
+        reason: String,
+        allowed: Vec<String>,
+    },
     /// What the actor lacks, in words fit to show them (`the role lacks case.create`).
     #[error("not permitted: {0}")]
     Denied(String),
@@ -47,5 +55,24 @@ impl From<Problems> for StoreError {
 impl From<haven_domain::policy::Denied> for StoreError {
     fn from(d: haven_domain::policy::Denied) -> Self {
         Self::Denied(format!("{} is needed", d.0))
+    }
+}
+
+impl<K: std::fmt::Display> From<haven_domain::casework::Refusal<K>> for StoreError {
+    fn from(r: haven_domain::casework::Refusal<K>) -> Self {
+        Self::Refused {
+            code: r.code,
+            reason: r.reason,
+            allowed: r.allowed.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+impl<K: std::fmt::Display> From<haven_domain::casework::Rejected<K>> for StoreError {
+    fn from(r: haven_domain::casework::Rejected<K>) -> Self {
+        match r {
+            haven_domain::casework::Rejected::Invalid(p) => Self::Invalid(p),
+            haven_domain::casework::Rejected::Refused(r) => r.into(),
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod audit;
 mod audit_queue;
+pub mod casework;
 pub mod clock;
 pub mod door;
 pub mod error;
@@ -25,6 +26,10 @@ use async_trait::async_trait;
 use haven_domain::access::{PermissionSet, RoleSpec};
 use haven_domain::audit::AuditEvent;
 use haven_domain::case::CaseDoc;
+use haven_domain::casework::Settings;
+use haven_domain::casework::incident::IncidentDoc;
+use haven_domain::casework::placement::PlacementDoc;
+use haven_domain::casework::workflow::ActionDoc;
 use haven_domain::clock::Clock;
 use haven_domain::consent::ConsentDoc;
 use haven_domain::ids::AgencyId;
@@ -34,6 +39,7 @@ use haven_domain::tracing_request::TracingRequestDoc;
 use haven_domain::user::{Actor, User};
 use time::Duration;
 
+pub use casework::CaseWork;
 pub use error::{StoreError, StoreResult};
 pub use sealing::Sealer;
 pub use types::*;
@@ -262,6 +268,91 @@ pub trait Store: Send + Sync {
         actor: &Actor,
         id: CaseId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>>;
+
+    // --- Case management (issue 5): the same door, through `casework` -----------------------
+
+    /// The case with its workflow, if in the actor's scope. Audited as a workflow view.
+    async fn case_work(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseWork>>;
+
+    /// Applies a workflow action to the case at `expected_version` (else
+    /// [`StoreError::Conflict`]): bad fields are [`StoreError::Invalid`], an action the state
+    /// does not allow [`StoreError::Refused`] with the allowed actions; otherwise the case's next
+    /// version (status closed exactly when the workflow is) with its history and audit entries,
+    /// in one transaction.
+    async fn apply_workflow(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: i64,
+        action: ActionDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork>;
+
+    /// Records a care arrangement in the case's placement history (at `expected_version` when
+    /// given). A placement in detention raises the case's `detention` alert in the same
+    /// transaction; a move out of detention resolves it.
+    async fn record_placement(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        placement: PlacementDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork>;
+
+    /// The open tasks on the actor's list (`casework::task_visible`), of open cases in their
+    /// scope, soonest due first. Audited with the case ids.
+    async fn tasks(
+        &self,
+        actor: &Actor,
+        settings: &Settings,
+        overdue_only: bool,
+    ) -> StoreResult<Vec<CaseTask>>;
+
+    /// Makes a referral, raises a flag or writes a note on a case in the actor's scope: its own
+    /// record (version 1) with its history and audit entries, in one transaction. A referral or
+    /// flag on a closed case is refused like any change of its work.
+    async fn create_case_item(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        new: NewCaseItem,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem>;
+
+    /// Records an incident concerning one or more children: every case it names must be in the
+    /// actor's scope (else 422 naming `case_ids.N`, as for a case that does not exist) and open.
+    /// One record, linked to each case, with its history and audit entries.
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        doc: IncidentDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem>;
+
+    /// Answers a referral (the receiving agency accepts, declines, completes; the referring one
+    /// cancels) or resolves a flag. An item the actor may not see is [`StoreError::NotFound`].
+    async fn change_case_item(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        change: CaseItemChange,
+    ) -> StoreResult<CaseItem>;
+
+    /// The referrals, flags and notes of a case, oldest first; `None` when the case is not in
+    /// scope. Audited.
+    async fn case_items(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<CaseItem>>>;
+
+    /// The referrals the actor may see: those of cases in their scope and those made to their
+    /// agency, newest first (at most 500). Audited.
+    async fn referrals(&self, actor: &Actor) -> StoreResult<Vec<CaseItem>>;
+
+    /// Every change of a case and of its items, oldest first; `None` when not in scope. Audited.
+    async fn case_timeline(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> StoreResult<Option<Vec<TimelineEntry>>>;
 
     // --- Tracing requests: the same door and the same reads as cases -------------------------
 

@@ -14,6 +14,10 @@ use haven_domain::Problems;
 use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seeded_roles};
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
+use haven_domain::casework::Settings;
+use haven_domain::casework::incident::{self, IncidentDoc};
+use haven_domain::casework::placement::PlacementDoc;
+use haven_domain::casework::workflow::ActionDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
 use haven_domain::consent::ConsentDoc;
 use haven_domain::country::clip;
@@ -30,15 +34,17 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::audit_queue::AuditQueue;
-use crate::door::{self, CaseWrite, RESEAL_BATCH};
+use crate::casework::{self, CaseWork, CaseworkWrite};
+use crate::door::{self, CaseWrite, DetentionSync, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
-    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Consent, Group,
-    HistoryEntry, LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest,
-    Resealed, SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseItem, CaseItemChange,
+    CaseRecord, CaseTask, Consent, Group, HistoryEntry, ItemKind, LoginFailure, MfaState,
+    NewCaseItem, NewSession, NewToken, NewUser, Page, PageRequest, Resealed, SessionInfo,
+    TimelineEntry, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
     UserCredentials,
 };
 use crate::{Backend, Store};
@@ -491,6 +497,209 @@ async fn insert_alert(conn: &mut PgConnection, alert: &Alert) -> StoreResult<()>
     .bind(alert.raised_at)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+fn work_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<CaseWork> {
+    let case = case_from_row(row, sealer)?;
+    let stored: Option<String> = col(row, "workflow")?;
+    let workflow = casework::open_workflow(sealer, &case, stored.as_deref())?;
+    Ok(CaseWork { case, workflow })
+}
+
+/// Writes a case's next version over `expected_version` (with its workflow when given), its
+/// history and audit entries, and what its detention alert must become: the tail of every
+/// update of a case, inside the caller's transaction (which holds the case row's lock).
+async fn write_case_update(
+    conn: &mut PgConnection,
+    write: &CaseWrite,
+    expected_version: i64,
+    workflow: Option<String>,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    if write.index.caseworker_unverified {
+        check_caseworker(&mut *conn, write).await?;
+    }
+    let r = &write.record;
+    let updated = sqlx::query(
+        "UPDATE cases SET version = $1, caseworker_id = $2, status = $3, risk_level = $4,
+             separation_status = $5, location_pcode = $6, registration_date = $7, updated_at = $8,
+             body = $9, workflow = COALESCE($10, workflow)
+         WHERE id = $11 AND version = $12",
+    )
+    .bind(r.version)
+    .bind(write.index.caseworker_id.0)
+    .bind(r.status.as_str())
+    .bind(write.index.risk_level)
+    .bind(write.index.separation_status)
+    .bind(&write.index.location_pcode)
+    .bind(write.index.registration_date)
+    .bind(r.updated_at)
+    .bind(rows::body(RecordKind::Case, r.id, &r.doc, sealer)?)
+    .bind(workflow)
+    .bind(r.id.0)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        // Cannot happen with the row locked, but the guard costs nothing.
+        return Err(StoreError::Conflict {
+            current: expected_version,
+        });
+    }
+    sync_detention(&mut *conn, r, write.index.detention, now).await?;
+    insert_history(&mut *conn, RecordKind::Case, r.id.0, &write.history, sealer).await?;
+    append_audit_in(conn, &write.audit, now).await?;
+    Ok(())
+}
+
+/// Makes the case's open `detention` alert follow its placements (see [`DetentionSync`]).
+async fn sync_detention(
+    conn: &mut PgConnection,
+    case: &CaseRecord,
+    sync: DetentionSync,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let want = match sync {
+        DetentionSync::Unchanged => return Ok(()),
+        DetentionSync::Free => None,
+        DetentionSync::Detained { since, kind } => Some((since, kind)),
+    };
+    if case.version == 1 {
+        // A case just registered has no alert yet: nothing to look up or resolve.
+        if let Some((since, kind)) = want {
+            insert_alert(
+                conn,
+                &casework::detention_alert(case, since, kind.as_str(), now),
+            )
+            .await?;
+        }
+        return Ok(());
+    }
+    let open = sqlx::query(
+        "SELECT id, details FROM alerts
+         WHERE record_type = 'case' AND record_id = $1 AND kind = 'detention' AND resolved_at IS NULL",
+    )
+    .bind(case.id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut have = false;
+    for row in &open {
+        let same = want.is_some_and(|(since, _)| {
+            casework::alert_since(&col::<_, String>(row, "details").unwrap_or_default())
+                == Some(since.to_string())
+        });
+        if same {
+            have = true;
+        } else {
+            sqlx::query("UPDATE alerts SET resolved_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(col::<_, Uuid>(row, "id")?)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    if let Some((since, kind)) = want.filter(|_| !have) {
+        insert_alert(
+            conn,
+            &casework::detention_alert(case, since, kind.as_str(), now),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl PgStore {
+    /// A casework write: the case (in scope, locked inside the transaction), the door's
+    /// decision on it, then the decision carried out.
+    async fn casework_write(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        decide: impl FnOnce(&CaseWork, OffsetDateTime) -> StoreResult<CaseworkWrite> + Send,
+    ) -> StoreResult<CaseWork> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = decide(&current, now)?;
+        let sealed = casework::seal_workflow(&self.sealer, id, &write.workflow)?;
+        write_case_update(
+            &mut tx,
+            &write.case,
+            current.case.version,
+            Some(sealed),
+            &self.sealer,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CaseWork {
+            case: write.case.record,
+            workflow: write.workflow,
+        })
+    }
+}
+
+fn item_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<CaseItem> {
+    let id: Uuid = col(row, "id")?;
+    let kind = ItemKind::parse(&col::<_, String>(row, "kind")?).map_err(StoreError::Corrupt)?;
+    let to_agency: Option<Uuid> = col(row, "to_agency_id")?;
+    Ok(CaseItem {
+        id,
+        kind,
+        case_id: CaseId(col(row, "case_id")?),
+        agency_id: AgencyId(col(row, "agency_id")?),
+        to_agency_id: to_agency.map(AgencyId),
+        status: col(row, "status")?,
+        version: col(row, "version")?,
+        created_by: UserId(col(row, "created_by")?),
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        body: casework::open_item_body(sealer, kind, id, &col::<_, String>(row, "body")?)?,
+    })
+}
+
+/// The items `actor` may see: those of cases in their scope, and referrals made to their agency.
+fn visible_items_clause(actor: &Actor) -> String {
+    format!(
+        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind IN ('referral', 'transfer') AND to_agency_id = $1))",
+        scope::clause(Params::Postgres, Table::Cases, actor.scope, 1)
+    )
+}
+
+/// An item's history entry (as record type `case_item`) and its audit entry.
+async fn record_item_change(
+    conn: &mut PgConnection,
+    write: &casework::ItemWrite,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let id = write.item.id.to_string();
+    let h = &write.history;
+    let place = HistoryPlace {
+        kind: RecordKind::Case,
+        id: &id,
+        version: h.version,
+    };
+    sqlx::query(
+        "INSERT INTO record_history (record_type, record_id, version, at, actor_id, action, changes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(casework::CASE_ITEM)
+    .bind(write.item.id)
+    .bind(h.version)
+    .bind(h.at)
+    .bind(h.actor_id.0)
+    .bind(&h.action)
+    .bind(rows::changes_to_json(&h.changes, place, sealer)?)
+    .execute(&mut *conn)
+    .await?;
+    append_audit_in(conn, &write.audit, now).await?;
     Ok(())
 }
 
@@ -1511,6 +1720,7 @@ impl Store for PgStore {
         .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
         .execute(&mut *tx)
         .await?;
+        sync_detention(&mut tx, r, write.index.detention, now).await?;
         insert_history(
             &mut tx,
             RecordKind::Case,
@@ -1536,7 +1746,7 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         let Some(current) = scoped_row(&mut tx, Table::Cases, actor, id.0, now, true)
             .await?
-            .map(|row| case_from_row(&row, &self.sealer))
+            .map(|row| work_from_row(&row, &self.sealer))
             .transpose()?
         else {
             tx.rollback().await?;
@@ -1544,48 +1754,13 @@ impl Store for PgStore {
                 .refused(actor, Table::Cases, id.0, AuditAction::CaseUpdate)
                 .await);
         };
-        let Some(write) = door::prepare_update(actor, &current, expected_version, patch, now)?
+        let Some(write) = door::prepare_update(actor, &current.case, expected_version, patch, now)?
         else {
             tx.rollback().await?;
-            return Ok(current);
+            return Ok(current.case);
         };
-        if write.index.caseworker_unverified {
-            check_caseworker(&mut tx, &write).await?;
-        }
-        let r = &write.record;
-        let updated = sqlx::query(
-            "UPDATE cases SET version = $1, caseworker_id = $2, status = $3, risk_level = $4,
-                 separation_status = $5, location_pcode = $6, registration_date = $7, updated_at = $8, body = $9
-             WHERE id = $10 AND version = $11",
-        )
-        .bind(r.version)
-        .bind(write.index.caseworker_id.0)
-        .bind(r.status.as_str())
-        .bind(write.index.risk_level)
-        .bind(write.index.separation_status)
-        .bind(&write.index.location_pcode)
-        .bind(write.index.registration_date)
-        .bind(r.updated_at)
-        .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
-        .bind(r.id.0)
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            // Cannot happen with the row locked above, but the guard costs nothing.
-            return Err(StoreError::Conflict {
-                current: current.version,
-            });
-        }
-        insert_history(
-            &mut tx,
-            RecordKind::Case,
-            r.id.0,
-            &write.history,
-            &self.sealer,
-        )
-        .await?;
-        append_audit_in(&mut tx, &write.audit, now).await?;
+        casework::check_patch_on_closed(actor, &current, &write, &Settings::default(), now)?;
+        write_case_update(&mut tx, &write, expected_version, None, &self.sealer, now).await?;
         tx.commit().await?;
         Ok(write.record)
     }
@@ -1651,6 +1826,365 @@ impl Store for PgStore {
         authorize(actor, Permission::CaseRead)?;
         self.history(actor, Table::Cases, id.0, AuditAction::CaseHistoryView)
             .await
+    }
+
+    async fn case_work(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseWork>> {
+        authorize(actor, Permission::CaseRead)?;
+        self.read_one(actor, Table::Cases, id.0, AuditAction::CaseWorkflowView)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()
+    }
+
+    async fn apply_workflow(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: i64,
+        action: ActionDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork> {
+        authorize(actor, Permission::CaseUpdate)?;
+        self.casework_write(actor, id, |current, now| {
+            casework::prepare_workflow(actor, current, expected_version, action, settings, now)
+        })
+        .await
+    }
+
+    async fn record_placement(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        placement: PlacementDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork> {
+        authorize(actor, Permission::CaseUpdate)?;
+        self.casework_write(actor, id, |current, now| {
+            casework::prepare_placement(actor, current, expected_version, &placement, settings, now)
+        })
+        .await
+    }
+
+    async fn tasks(
+        &self,
+        actor: &Actor,
+        settings: &Settings,
+        overdue_only: bool,
+    ) -> StoreResult<Vec<CaseTask>> {
+        authorize(actor, Permission::CaseRead)?;
+        let now = self.now();
+        let sql = format!(
+            "SELECT * FROM cases
+             WHERE {} AND status = 'open' AND ($4 OR caseworker_id = $2)
+             ORDER BY seq LIMIT {}",
+            scope::clause(Params::Postgres, Table::Cases, actor.scope, 1),
+            casework::MAX_TASK_CASES
+        );
+        let found = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(actor.permissions.contains(Permission::CaseApprove))
+            .fetch_all(&self.pool)
+            .await?;
+        let works = found
+            .iter()
+            .map(|row| work_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (tasks, ids) = casework::tasks_of(actor, &works, settings, now, overdue_only);
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::TaskList,
+            door::CASE,
+            &ids,
+        ))
+        .await?;
+        Ok(tasks)
+    }
+
+    async fn create_case_item(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        new: NewCaseItem,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem> {
+        authorize(actor, casework::item_permission(&new))?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, case.0, now, true)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let transfers = if matches!(new, NewCaseItem::Transfer(_)) {
+            sqlx::query("SELECT * FROM case_items WHERE case_id = $1 AND kind = 'transfer'")
+                .bind(case.0)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| item_from_row(row, &self.sealer))
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        let write = casework::prepare_item(actor, &current, new, &transfers, settings, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
+                 created_by, created_at, updated_at, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(i.id)
+        .bind(i.kind.as_str())
+        .bind(i.case_id.0)
+        .bind(i.agency_id.0)
+        .bind(i.to_agency_id.map(|a| a.0))
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.created_by.0)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| rows::map_write_error(e, "case item", ("to_agency_id", "is not an agency")))?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        doc: IncidentDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem> {
+        authorize(actor, Permission::CaseUpdate)?;
+        let now = self.now();
+        let valid = incident::validate(doc, now.date())?;
+        let mut tx = self.pool.begin().await?;
+        let mut cases = Vec::new();
+        let mut missing = Problems::new();
+        for (n, case) in valid.case_ids.iter().enumerate() {
+            match scoped_row(&mut tx, Table::Cases, actor, case.0, now, true)
+                .await?
+                .map(|row| work_from_row(&row, &self.sealer))
+                .transpose()?
+            {
+                Some(w) => cases.push(w),
+                // Out of scope reads exactly like a case that does not exist.
+                None => missing.push(format!("case_ids.{n}"), "is not a case you can see"),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing.into());
+        }
+        let write = casework::prepare_incident(actor, &cases, valid, settings, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
+                 created_by, created_at, updated_at, body)
+             VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(i.id)
+        .bind(i.kind.as_str())
+        .bind(i.case_id.0)
+        .bind(i.agency_id.0)
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.created_by.0)
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .execute(&mut *tx)
+        .await?;
+        for w in &cases {
+            sqlx::query("INSERT INTO case_item_links (item_id, case_id) VALUES ($1, $2)")
+                .bind(i.id)
+                .bind(w.case.id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn change_case_item(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        change: CaseItemChange,
+    ) -> StoreResult<CaseItem> {
+        authorize(actor, casework::change_permission(&change))?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE id = $4 AND {} FOR UPDATE",
+            visible_items_clause(actor)
+        );
+        let current = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| item_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = casework::prepare_item_change(actor, &current, change, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "UPDATE case_items SET status = $1, version = $2, updated_at = $3, body = $4
+             WHERE id = $5 AND version = $6",
+        )
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.updated_at)
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .bind(i.id)
+        .bind(current.version)
+        .execute(&mut *tx)
+        .await?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        if casework::moves_case(&write) {
+            let case = sqlx::query("SELECT * FROM cases WHERE id = $1 FOR UPDATE")
+                .bind(i.case_id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::from)
+                .and_then(|row| case_from_row(&row, &self.sealer))?;
+            let (moved, history, audit) = casework::prepare_case_move(actor, &case, i.id, now)?;
+            sqlx::query(
+                "UPDATE cases SET agency_id = $1, caseworker_id = $2, version = $3, updated_at = $4,
+                     body = $5
+                 WHERE id = $6 AND version = $7",
+            )
+            .bind(moved.agency_id.0)
+            .bind(actor.user_id.0)
+            .bind(moved.version)
+            .bind(moved.updated_at)
+            .bind(rows::body(RecordKind::Case, moved.id, &moved.doc, &self.sealer)?)
+            .bind(moved.id.0)
+            .bind(case.version)
+            .execute(&mut *tx)
+            .await?;
+            insert_history(
+                &mut tx,
+                RecordKind::Case,
+                moved.id.0,
+                &history,
+                &self.sealer,
+            )
+            .await?;
+            append_audit_in(&mut tx, &audit, now).await?;
+        }
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn case_items(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<CaseItem>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseItemList)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        sqlx::query(
+            "SELECT * FROM case_items WHERE case_id = $1
+                 OR id IN (SELECT item_id FROM case_item_links WHERE case_id = $1) ORDER BY seq",
+        )
+        .bind(case.0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| item_from_row(row, &self.sealer))
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Some)
+    }
+
+    async fn referrals(&self, actor: &Actor) -> StoreResult<Vec<CaseItem>> {
+        authorize(actor, Permission::CaseRead)?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE kind = 'referral' AND {}
+             ORDER BY seq DESC LIMIT 500",
+            visible_items_clause(actor)
+        );
+        let items = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| item_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<String> = items.iter().map(|i| i.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::CaseItemList,
+            casework::CASE_ITEM,
+            &ids,
+        ))
+        .await?;
+        Ok(items)
+    }
+
+    async fn case_timeline(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> StoreResult<Option<Vec<TimelineEntry>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseTimelineView)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mut out: Vec<TimelineEntry> =
+            history_rows(&mut conn, RecordKind::Case, case.0, &self.sealer)
+                .await?
+                .into_iter()
+                .map(|entry| TimelineEntry {
+                    record_type: door::CASE.to_string(),
+                    record_id: case.0,
+                    entry,
+                })
+                .collect();
+        let items = sqlx::query(
+            "SELECT h.*, i.kind FROM record_history h JOIN case_items i ON i.id = h.record_id
+             WHERE h.record_type = 'case_item' AND (i.case_id = $1
+                 OR i.id IN (SELECT item_id FROM case_item_links WHERE case_id = $1))",
+        )
+        .bind(case.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &items {
+            let record: Uuid = col(row, "record_id")?;
+            let id = record.to_string();
+            let version = col(row, "version")?;
+            let place = HistoryPlace {
+                kind: RecordKind::Case,
+                id: &id,
+                version,
+            };
+            out.push(TimelineEntry {
+                record_type: col(row, "kind")?,
+                record_id: record,
+                entry: HistoryEntry {
+                    version,
+                    at: col(row, "at")?,
+                    actor_id: UserId(col(row, "actor_id")?),
+                    action: col(row, "action")?,
+                    changes: rows::changes_from_json(
+                        &col::<_, String>(row, "changes")?,
+                        place,
+                        &self.sealer,
+                    )?,
+                },
+            });
+        }
+        out.sort_by_key(|t| t.entry.at);
+        Ok(Some(out))
     }
 
     async fn create_tracing_request(
@@ -1846,7 +2380,12 @@ impl Store for PgStore {
             loop {
                 let mut tx = self.pool.begin().await?;
                 let sql = format!(
-                    "SELECT seq, id, body FROM {} WHERE seq > $1 ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    "SELECT seq, id, body, {} AS workflow FROM {} WHERE seq > $1 ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    if matches!(table, Table::Cases) {
+                        "workflow"
+                    } else {
+                        "NULL::text"
+                    },
                     table.name()
                 );
                 let found = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1869,10 +2408,42 @@ impl Store for PgStore {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(stored) = col::<_, Option<String>>(row, "workflow")? {
+                        let sealed =
+                            casework::reseal_workflow(&self.sealer, &id.to_string(), &stored)?;
+                        sqlx::query("UPDATE cases SET workflow = $1 WHERE id = $2")
+                            .bind(sealed)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     done.records += 1;
                 }
                 tx.commit().await?;
             }
+        }
+        let mut after = 0_i64;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT * FROM case_items WHERE seq > $1 ORDER BY seq LIMIT {RESEAL_BATCH} FOR UPDATE"
+            )))
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = found.last() else { break };
+            after = col(last, "seq")?;
+            for row in &found {
+                let item = item_from_row(row, &self.sealer)?;
+                let sealed = casework::seal_item(&self.sealer, &item)?;
+                sqlx::query("UPDATE case_items SET body = $1 WHERE id = $2")
+                    .bind(sealed)
+                    .bind(item.id)
+                    .execute(&mut *tx)
+                    .await?;
+                done.records += 1;
+            }
+            tx.commit().await?;
         }
         let mut after = (String::new(), Uuid::nil(), 0_i64);
         loop {

@@ -331,6 +331,9 @@ pub(crate) fn record_kind(name: &str) -> StoreResult<RecordKind> {
     match name {
         "case" => Ok(RecordKind::Case),
         "tracing_request" => Ok(RecordKind::TracingRequest),
+        // A casework item's history carries codes only (status, kind), nothing classified, so it
+        // reads (and re-seals, a no-op) like a case's.
+        crate::casework::CASE_ITEM => Ok(RecordKind::Case),
         other => Err(StoreError::Corrupt(format!("record type '{other}'"))),
     }
 }

@@ -22,6 +22,10 @@ use haven_domain::Problems;
 use haven_domain::access::{Permission, PermissionSet, RoleSpec, ScopeLevel, seeded_roles};
 use haven_domain::audit::{AuditAction, AuditEvent};
 use haven_domain::case::CaseDoc;
+use haven_domain::casework::Settings;
+use haven_domain::casework::incident::{self, IncidentDoc};
+use haven_domain::casework::placement::PlacementDoc;
+use haven_domain::casework::workflow::ActionDoc;
 use haven_domain::clock::{Clock, truncate_to_micros};
 use haven_domain::consent::ConsentDoc;
 use haven_domain::country::clip;
@@ -40,15 +44,17 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit::{self, format_at};
 use crate::audit_queue::AuditQueue;
-use crate::door::{self, CaseWrite, RESEAL_BATCH};
+use crate::casework::{self, CaseWork, CaseworkWrite};
+use crate::door::{self, CaseWrite, DetentionSync, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
-    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseRecord, Consent, Group,
-    HistoryEntry, LoginFailure, MfaState, NewSession, NewToken, NewUser, Page, PageRequest,
-    Resealed, SessionInfo, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
+    AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseItem, CaseItemChange,
+    CaseRecord, CaseTask, Consent, Group, HistoryEntry, ItemKind, LoginFailure, MfaState,
+    NewCaseItem, NewSession, NewToken, NewUser, Page, PageRequest, Resealed, SessionInfo,
+    TimelineEntry, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
     UserCredentials,
 };
 use crate::{Backend, Store};
@@ -589,6 +595,234 @@ async fn insert_alert(conn: &mut SqliteConnection, alert: &Alert) -> StoreResult
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+fn work_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<CaseWork> {
+    let case = case_from_row(row, sealer)?;
+    let stored: Option<String> = col(row, "workflow")?;
+    let workflow = casework::open_workflow(sealer, &case, stored.as_deref())?;
+    Ok(CaseWork { case, workflow })
+}
+
+/// Writes a case's next version over `expected_version` (with its workflow when given), its
+/// history and audit entries, and what its detention alert must become: the tail of every
+/// update of a case, inside the caller's transaction.
+async fn write_case_update(
+    conn: &mut SqliteConnection,
+    write: &CaseWrite,
+    expected_version: i64,
+    workflow: Option<String>,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    if write.index.caseworker_unverified {
+        check_caseworker(&mut *conn, write).await?;
+    }
+    let r = &write.record;
+    let updated = sqlx::query(
+        "UPDATE cases SET version = ?, caseworker_id = ?, status = ?, risk_level = ?,
+             separation_status = ?, location_pcode = ?, registration_date = ?, updated_at = ?, body = ?,
+             workflow = COALESCE(?, workflow)
+         WHERE id = ? AND version = ?",
+    )
+    .bind(r.version)
+    .bind(write.index.caseworker_id.to_string())
+    .bind(r.status.as_str())
+    .bind(write.index.risk_level)
+    .bind(write.index.separation_status)
+    .bind(&write.index.location_pcode)
+    .bind(write.index.registration_date.to_string())
+    .bind(ts(r.updated_at))
+    .bind(rows::body(RecordKind::Case, r.id, &r.doc, sealer)?)
+    .bind(workflow)
+    .bind(r.id.to_string())
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        // Cannot happen under BEGIN IMMEDIATE, but the guard costs nothing.
+        return Err(StoreError::Conflict {
+            current: expected_version,
+        });
+    }
+    sync_detention(&mut *conn, r, write.index.detention, now).await?;
+    record_change(
+        conn,
+        Some((RecordKind::Case, r.id.to_string(), &write.history, sealer)),
+        &write.audit,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Makes the case's open `detention` alert follow its placements (see [`DetentionSync`]).
+async fn sync_detention(
+    conn: &mut SqliteConnection,
+    case: &CaseRecord,
+    sync: DetentionSync,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let want = match sync {
+        DetentionSync::Unchanged => return Ok(()),
+        DetentionSync::Free => None,
+        DetentionSync::Detained { since, kind } => Some((since, kind)),
+    };
+    if case.version == 1 {
+        // A case just registered has no alert yet: nothing to look up or resolve.
+        if let Some((since, kind)) = want {
+            insert_alert(
+                conn,
+                &casework::detention_alert(case, since, kind.as_str(), now),
+            )
+            .await?;
+        }
+        return Ok(());
+    }
+    let open = sqlx::query(
+        "SELECT id, details FROM alerts
+         WHERE record_type = 'case' AND record_id = ? AND kind = 'detention' AND resolved_at IS NULL",
+    )
+    .bind(case.id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut have = false;
+    for row in &open {
+        let same = want.is_some_and(|(since, _)| {
+            casework::alert_since(&col::<_, String>(row, "details").unwrap_or_default())
+                == Some(since.to_string())
+        });
+        if same {
+            have = true;
+        } else {
+            sqlx::query("UPDATE alerts SET resolved_at = ? WHERE id = ?")
+                .bind(ts(now))
+                .bind(col::<_, String>(row, "id")?)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    if let Some((since, kind)) = want.filter(|_| !have) {
+        insert_alert(
+            conn,
+            &casework::detention_alert(case, since, kind.as_str(), now),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// A casework write: the case (in scope, read inside the write transaction), the door's
+    /// decision on it, then the decision carried out.
+    async fn casework_write(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        decide: impl FnOnce(&CaseWork, OffsetDateTime) -> StoreResult<CaseworkWrite> + Send,
+    ) -> StoreResult<CaseWork> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, id.0, now)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = decide(&current, now)?;
+        let sealed = casework::seal_workflow(&self.sealer, id, &write.workflow)?;
+        write_case_update(
+            &mut tx,
+            &write.case,
+            current.case.version,
+            Some(sealed),
+            &self.sealer,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CaseWork {
+            case: write.case.record,
+            workflow: write.workflow,
+        })
+    }
+}
+
+fn item_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<CaseItem> {
+    let id = uuid_col(row, "id")?;
+    let kind = ItemKind::parse(&col::<_, String>(row, "kind")?).map_err(StoreError::Corrupt)?;
+    let to_agency: Option<String> = col(row, "to_agency_id")?;
+    Ok(CaseItem {
+        id,
+        kind,
+        case_id: CaseId(uuid_col(row, "case_id")?),
+        agency_id: AgencyId(uuid_col(row, "agency_id")?),
+        to_agency_id: to_agency
+            .map(|a| rows::parse_uuid(&a, "to_agency_id").map(AgencyId))
+            .transpose()?,
+        status: col(row, "status")?,
+        version: col(row, "version")?,
+        created_by: UserId(uuid_col(row, "created_by")?),
+        created_at: at_col(row, "created_at")?,
+        updated_at: at_col(row, "updated_at")?,
+        body: casework::open_item_body(sealer, kind, id, &col::<_, String>(row, "body")?)?,
+    })
+}
+
+/// The items `actor` may see: those of cases in their scope, and referrals made to their agency.
+/// An item's history entry (as record type `case_item`) and its audit entry.
+async fn record_item_change(
+    conn: &mut SqliteConnection,
+    write: &casework::ItemWrite,
+    sealer: &Sealer,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let id = write.item.id.to_string();
+    let h = &write.history;
+    let place = HistoryPlace {
+        kind: RecordKind::Case,
+        id: &id,
+        version: h.version,
+    };
+    sqlx::query(history_sql!())
+        .bind(casework::CASE_ITEM)
+        .bind(&id)
+        .bind(h.version)
+        .bind(ts(h.at))
+        .bind(h.actor_id.to_string())
+        .bind(&h.action)
+        .bind(rows::changes_to_json(&h.changes, place, sealer)?)
+        .execute(&mut *conn)
+        .await?;
+    record_change(conn, None, &write.audit, now).await?;
+    Ok(())
+}
+
+fn visible_items_clause(actor: &Actor) -> String {
+    format!(
+        "(case_id IN (SELECT id FROM cases WHERE {}) OR (kind IN ('referral', 'transfer') AND to_agency_id = ?1))",
+        scope::clause(Params::Sqlite, Table::Cases, actor.scope, 1)
+    )
+}
+
+fn history_from_row(
+    row: &SqliteRow,
+    kind: RecordKind,
+    sealer: &Sealer,
+) -> StoreResult<HistoryEntry> {
+    let id: String = col(row, "record_id")?;
+    let version = col(row, "version")?;
+    let place = HistoryPlace {
+        kind,
+        id: &id,
+        version,
+    };
+    Ok(HistoryEntry {
+        version,
+        at: at_col(row, "at")?,
+        actor_id: UserId(uuid_col(row, "actor_id")?),
+        action: col(row, "action")?,
+        changes: rows::changes_from_json(&col::<_, String>(row, "changes")?, place, sealer)?,
+    })
 }
 
 impl SqliteStore {
@@ -1607,6 +1841,7 @@ impl Store for SqliteStore {
         .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
         .execute(&mut *tx)
         .await?;
+        sync_detention(&mut tx, r, write.index.detention, now).await?;
         record_change(
             &mut tx,
             Some((
@@ -1635,7 +1870,7 @@ impl Store for SqliteStore {
         let mut tx = self.begin_write().await?;
         let Some(current) = scoped_row(&mut tx, Table::Cases, actor, id.0, now)
             .await?
-            .map(|row| case_from_row(&row, &self.sealer))
+            .map(|row| work_from_row(&row, &self.sealer))
             .transpose()?
         else {
             tx.rollback().await?;
@@ -1643,51 +1878,13 @@ impl Store for SqliteStore {
                 .refused(actor, Table::Cases, id.0, AuditAction::CaseUpdate)
                 .await);
         };
-        let Some(write) = door::prepare_update(actor, &current, expected_version, patch, now)?
+        let Some(write) = door::prepare_update(actor, &current.case, expected_version, patch, now)?
         else {
             tx.rollback().await?;
-            return Ok(current);
+            return Ok(current.case);
         };
-        if write.index.caseworker_unverified {
-            check_caseworker(&mut tx, &write).await?;
-        }
-        let r = &write.record;
-        let updated = sqlx::query(
-            "UPDATE cases SET version = ?, caseworker_id = ?, status = ?, risk_level = ?,
-                 separation_status = ?, location_pcode = ?, registration_date = ?, updated_at = ?, body = ?
-             WHERE id = ? AND version = ?",
-        )
-        .bind(r.version)
-        .bind(write.index.caseworker_id.to_string())
-        .bind(r.status.as_str())
-        .bind(write.index.risk_level)
-        .bind(write.index.separation_status)
-        .bind(&write.index.location_pcode)
-        .bind(write.index.registration_date.to_string())
-        .bind(ts(r.updated_at))
-        .bind(rows::body(RecordKind::Case, r.id, &r.doc, &self.sealer)?)
-        .bind(r.id.to_string())
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            // Cannot happen under BEGIN IMMEDIATE, but the guard costs nothing.
-            return Err(StoreError::Conflict {
-                current: current.version,
-            });
-        }
-        record_change(
-            &mut tx,
-            Some((
-                RecordKind::Case,
-                r.id.to_string(),
-                &write.history,
-                &self.sealer,
-            )),
-            &write.audit,
-            now,
-        )
-        .await?;
+        casework::check_patch_on_closed(actor, &current, &write, &Settings::default(), now)?;
+        write_case_update(&mut tx, &write, expected_version, None, &self.sealer, now).await?;
         tx.commit().await?;
         Ok(write.record)
     }
@@ -1753,6 +1950,349 @@ impl Store for SqliteStore {
         authorize(actor, Permission::CaseRead)?;
         self.history(actor, Table::Cases, id.0, AuditAction::CaseHistoryView)
             .await
+    }
+
+    async fn case_work(&self, actor: &Actor, id: CaseId) -> StoreResult<Option<CaseWork>> {
+        authorize(actor, Permission::CaseRead)?;
+        self.read_one(actor, Table::Cases, id.0, AuditAction::CaseWorkflowView)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()
+    }
+
+    async fn apply_workflow(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: i64,
+        action: ActionDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork> {
+        authorize(actor, Permission::CaseUpdate)?;
+        self.casework_write(actor, id, |current, now| {
+            casework::prepare_workflow(actor, current, expected_version, action, settings, now)
+        })
+        .await
+    }
+
+    async fn record_placement(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        expected_version: Option<i64>,
+        placement: PlacementDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseWork> {
+        authorize(actor, Permission::CaseUpdate)?;
+        self.casework_write(actor, id, |current, now| {
+            casework::prepare_placement(actor, current, expected_version, &placement, settings, now)
+        })
+        .await
+    }
+
+    async fn tasks(
+        &self,
+        actor: &Actor,
+        settings: &Settings,
+        overdue_only: bool,
+    ) -> StoreResult<Vec<CaseTask>> {
+        authorize(actor, Permission::CaseRead)?;
+        let now = self.now();
+        let sql = format!(
+            "SELECT * FROM cases
+             WHERE {} AND status = 'open' AND (?4 OR caseworker_id = ?2)
+             ORDER BY seq LIMIT {}",
+            scope::clause(Params::Sqlite, Table::Cases, actor.scope, 1),
+            casework::MAX_TASK_CASES
+        );
+        let found = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(actor.permissions.contains(Permission::CaseApprove))
+            .fetch_all(&mut *self.readers.get().await)
+            .await?;
+        let works = found
+            .iter()
+            .map(|row| work_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (tasks, ids) = casework::tasks_of(actor, &works, settings, now, overdue_only);
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::TaskList,
+            door::CASE,
+            &ids,
+        ))
+        .await?;
+        Ok(tasks)
+    }
+
+    async fn create_case_item(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        new: NewCaseItem,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem> {
+        authorize(actor, casework::item_permission(&new))?;
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let current = scoped_row(&mut tx, Table::Cases, actor, case.0, now)
+            .await?
+            .map(|row| work_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let transfers = if matches!(new, NewCaseItem::Transfer(_)) {
+            sqlx::query("SELECT * FROM case_items WHERE case_id = ? AND kind = 'transfer'")
+                .bind(case.to_string())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| item_from_row(row, &self.sealer))
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        let write = casework::prepare_item(actor, &current, new, &transfers, settings, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
+                 created_by, created_at, updated_at, body)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(i.id.to_string())
+        .bind(i.kind.as_str())
+        .bind(i.case_id.to_string())
+        .bind(i.agency_id.to_string())
+        .bind(i.to_agency_id.map(|a| a.to_string()))
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.created_by.to_string())
+        .bind(ts(i.created_at))
+        .bind(ts(i.updated_at))
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| rows::map_write_error(e, "case item", ("to_agency_id", "is not an agency")))?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn create_incident(
+        &self,
+        actor: &Actor,
+        doc: IncidentDoc,
+        settings: &Settings,
+    ) -> StoreResult<CaseItem> {
+        authorize(actor, Permission::CaseUpdate)?;
+        let now = self.now();
+        let valid = incident::validate(doc, now.date())?;
+        let mut tx = self.begin_write().await?;
+        let mut cases = Vec::new();
+        let mut missing = Problems::new();
+        for (n, case) in valid.case_ids.iter().enumerate() {
+            match scoped_row(&mut tx, Table::Cases, actor, case.0, now)
+                .await?
+                .map(|row| work_from_row(&row, &self.sealer))
+                .transpose()?
+            {
+                Some(w) => cases.push(w),
+                // Out of scope reads exactly like a case that does not exist.
+                None => missing.push(format!("case_ids.{n}"), "is not a case you can see"),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing.into());
+        }
+        let write = casework::prepare_incident(actor, &cases, valid, settings, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
+                 created_by, created_at, updated_at, body)
+             VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(i.id.to_string())
+        .bind(i.kind.as_str())
+        .bind(i.case_id.to_string())
+        .bind(i.agency_id.to_string())
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(i.created_by.to_string())
+        .bind(ts(i.created_at))
+        .bind(ts(i.updated_at))
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .execute(&mut *tx)
+        .await?;
+        for w in &cases {
+            sqlx::query("INSERT INTO case_item_links (item_id, case_id) VALUES (?, ?)")
+                .bind(i.id.to_string())
+                .bind(w.case.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn change_case_item(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        change: CaseItemChange,
+    ) -> StoreResult<CaseItem> {
+        authorize(actor, casework::change_permission(&change))?;
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE id = ?4 AND {}",
+            visible_items_clause(actor)
+        );
+        let current = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, now)
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| item_from_row(&row, &self.sealer))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let write = casework::prepare_item_change(actor, &current, change, now)?;
+        let i = &write.item;
+        sqlx::query(
+            "UPDATE case_items SET status = ?, version = ?, updated_at = ?, body = ?
+             WHERE id = ? AND version = ?",
+        )
+        .bind(&i.status)
+        .bind(i.version)
+        .bind(ts(i.updated_at))
+        .bind(casework::seal_item(&self.sealer, i)?)
+        .bind(i.id.to_string())
+        .bind(current.version)
+        .execute(&mut *tx)
+        .await?;
+        record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        if casework::moves_case(&write) {
+            let case = sqlx::query("SELECT * FROM cases WHERE id = ?")
+                .bind(i.case_id.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::from)
+                .and_then(|row| case_from_row(&row, &self.sealer))?;
+            let (moved, history, audit) = casework::prepare_case_move(actor, &case, i.id, now)?;
+            sqlx::query(
+                "UPDATE cases SET agency_id = ?, caseworker_id = ?, version = ?, updated_at = ?, body = ?
+                 WHERE id = ? AND version = ?",
+            )
+            .bind(moved.agency_id.to_string())
+            .bind(actor.user_id.to_string())
+            .bind(moved.version)
+            .bind(ts(moved.updated_at))
+            .bind(rows::body(RecordKind::Case, moved.id, &moved.doc, &self.sealer)?)
+            .bind(moved.id.to_string())
+            .bind(case.version)
+            .execute(&mut *tx)
+            .await?;
+            record_change(
+                &mut tx,
+                Some((
+                    RecordKind::Case,
+                    moved.id.to_string(),
+                    &history,
+                    &self.sealer,
+                )),
+                &audit,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(write.item)
+    }
+
+    async fn case_items(&self, actor: &Actor, case: CaseId) -> StoreResult<Option<Vec<CaseItem>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseItemList)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        sqlx::query(
+            "SELECT * FROM case_items WHERE case_id = ?1
+                 OR id IN (SELECT item_id FROM case_item_links WHERE case_id = ?1) ORDER BY seq",
+        )
+        .bind(case.to_string())
+        .fetch_all(&mut *self.readers.get().await)
+        .await?
+        .iter()
+        .map(|row| item_from_row(row, &self.sealer))
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Some)
+    }
+
+    async fn referrals(&self, actor: &Actor) -> StoreResult<Vec<CaseItem>> {
+        authorize(actor, Permission::CaseRead)?;
+        let sql = format!(
+            "SELECT * FROM case_items WHERE kind = 'referral' AND {}
+             ORDER BY seq DESC LIMIT 500",
+            visible_items_clause(actor)
+        );
+        let items = bind_scope(sqlx::query(sqlx::AssertSqlSafe(sql)), actor, self.now())
+            .fetch_all(&mut *self.readers.get().await)
+            .await?
+            .iter()
+            .map(|row| item_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<String> = items.iter().map(|i| i.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::CaseItemList,
+            casework::CASE_ITEM,
+            &ids,
+        ))
+        .await?;
+        Ok(items)
+    }
+
+    async fn case_timeline(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> StoreResult<Option<Vec<TimelineEntry>>> {
+        authorize(actor, Permission::CaseRead)?;
+        if self
+            .read_one(actor, Table::Cases, case.0, AuditAction::CaseTimelineView)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let mut conn = self.readers.get().await;
+        let mut out: Vec<TimelineEntry> =
+            history_rows(&mut conn, RecordKind::Case, &case.to_string(), &self.sealer)
+                .await?
+                .into_iter()
+                .map(|entry| TimelineEntry {
+                    record_type: door::CASE.to_string(),
+                    record_id: case.0,
+                    entry,
+                })
+                .collect();
+        let items = sqlx::query(
+            "SELECT h.*, i.kind FROM record_history h JOIN case_items i ON i.id = h.record_id
+             WHERE h.record_type = 'case_item' AND (i.case_id = ?1
+                 OR i.id IN (SELECT item_id FROM case_item_links WHERE case_id = ?1))",
+        )
+        .bind(case.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &items {
+            out.push(TimelineEntry {
+                record_type: col(row, "kind")?,
+                record_id: uuid_col(row, "record_id")?,
+                entry: history_from_row(row, RecordKind::Case, &self.sealer)?,
+            });
+        }
+        out.sort_by_key(|t| t.entry.at);
+        Ok(Some(out))
     }
 
     async fn create_tracing_request(
@@ -1954,7 +2494,12 @@ impl Store for SqliteStore {
             loop {
                 let mut tx = self.begin_write().await?;
                 let sql = format!(
-                    "SELECT seq, id, body FROM {} WHERE seq > ? ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    "SELECT seq, id, body, {} AS workflow FROM {} WHERE seq > ? ORDER BY seq LIMIT {RESEAL_BATCH}",
+                    if matches!(table, Table::Cases) {
+                        "workflow"
+                    } else {
+                        "NULL"
+                    },
                     table.name()
                 );
                 let found = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1977,10 +2522,41 @@ impl Store for SqliteStore {
                         .bind(&id)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(stored) = col::<_, Option<String>>(row, "workflow")? {
+                        let sealed = casework::reseal_workflow(&self.sealer, &id, &stored)?;
+                        sqlx::query("UPDATE cases SET workflow = ? WHERE id = ?")
+                            .bind(sealed)
+                            .bind(&id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     done.records += 1;
                 }
                 tx.commit().await?;
             }
+        }
+        let mut after = 0_i64;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT * FROM case_items WHERE seq > ? ORDER BY seq LIMIT {RESEAL_BATCH}"
+            )))
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = found.last() else { break };
+            after = col(last, "seq")?;
+            for row in &found {
+                let item = item_from_row(row, &self.sealer)?;
+                let sealed = casework::seal_item(&self.sealer, &item)?;
+                sqlx::query("UPDATE case_items SET body = ? WHERE id = ?")
+                    .bind(sealed)
+                    .bind(item.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                done.records += 1;
+            }
+            tx.commit().await?;
         }
         let mut after = (String::new(), String::new(), 0_i64);
         loop {

@@ -276,3 +276,94 @@ pub struct Consent {
     pub recorded_by: UserId,
     pub recorded_at: OffsetDateTime,
 }
+
+/// One task on someone's list: which case, whose case, what is due when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseTask {
+    pub case_id: CaseId,
+    pub caseworker_id: Option<UserId>,
+    pub task: haven_domain::casework::tasks::Task,
+}
+
+/// A record of a case's work with a life of its own: a referral, a flag, a note, a transfer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseItem {
+    pub id: uuid::Uuid,
+    pub kind: ItemKind,
+    pub case_id: CaseId,
+    /// The agency that made it.
+    pub agency_id: AgencyId,
+    /// A referral's receiving agency (which sees the referral, not the case).
+    pub to_agency_id: Option<AgencyId>,
+    /// requested | accepted | … for a referral, open | resolved for a flag, written for a note.
+    pub status: String,
+    pub version: i64,
+    pub created_by: UserId,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// The item as the domain keeps it (`Referral`, `Flag`, `Note`), as JSON.
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Referral,
+    Flag,
+    Note,
+    Transfer,
+    /// Violence, exploitation, trafficking or discrimination, linked to every case it concerns.
+    Incident,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Referral => "referral",
+            Self::Flag => "flag",
+            Self::Note => "note",
+            Self::Transfer => "transfer",
+            Self::Incident => "incident",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "referral" => Ok(Self::Referral),
+            "flag" => Ok(Self::Flag),
+            "note" => Ok(Self::Note),
+            "transfer" => Ok(Self::Transfer),
+            "incident" => Ok(Self::Incident),
+            other => Err(format!("'{other}' is not a kind of case item")),
+        }
+    }
+}
+
+/// A new item of a case's work.
+#[derive(Debug, Clone)]
+pub enum NewCaseItem {
+    Referral(haven_domain::casework::referral::ReferralDoc),
+    Flag(haven_domain::casework::transfer::FlagDoc),
+    Note(haven_domain::casework::transfer::NoteDoc),
+    /// A request that another agency take the case over (`case.transfer`).
+    Transfer(haven_domain::casework::transfer::TransferDoc),
+}
+
+/// A change of an item's state.
+#[derive(Debug, Clone)]
+pub enum CaseItemChange {
+    /// The receiving agency accepts, declines or completes; the referring one cancels.
+    AnswerReferral(haven_domain::casework::referral::ReferralActionDoc),
+    /// What was done about a flag.
+    ResolveFlag { resolution: String },
+    /// The receiving agency accepts (the case moves to it) or declines; the sender cancels.
+    AnswerTransfer(haven_domain::casework::transfer::TransferActionDoc),
+}
+
+/// One entry of a case's timeline: a history entry of the case or of one of its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    /// `case`, or the item's kind (`referral`, `flag`, `note`).
+    pub record_type: String,
+    pub record_id: uuid::Uuid,
+    pub entry: HistoryEntry,
+}

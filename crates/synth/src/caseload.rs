@@ -225,6 +225,8 @@ fn case(rng: &mut impl Rng, today: Date) -> (CaseDoc, Facts) {
         caseworker_id: None,
         placements,
         services: services(rng, separation, registered, today),
+        legal_identity: None,
+        route: None,
     };
     let facts = Facts {
         origin,

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use haven_domain::casework::placement;
 use haven_domain::ids::{AgencyId, UserId};
 use haven_domain::problems::from_json;
 use haven_domain::sensitivity::RecordKind;
@@ -32,9 +33,27 @@ pub struct AlertView {
     /// The user the alert is about (whose account is attacked, who broke the glass).
     pub user_id: Option<UserId>,
     pub details: serde_json::Value,
+    /// For a `detention` alert: the days the child has been detained so far, the first day and
+    /// today both counted (it counts up; computed when read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_detained: Option<i64>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub raised_at: OffsetDateTime,
+}
+
+impl AlertView {
+    fn new(a: Alert, today: time::Date) -> Self {
+        let days_detained = (a.kind == "detention")
+            .then(|| a.details.get("since").and_then(|s| s.as_str()))
+            .flatten()
+            .and_then(|s| haven_domain::dates::parse_date(s).ok())
+            .map(|since| placement::days_detained_since(since, today));
+        Self {
+            days_detained,
+            ..Self::from(a)
+        }
+    }
 }
 
 impl From<Alert> for AlertView {
@@ -52,6 +71,7 @@ impl From<Alert> for AlertView {
             agency_id: a.agency_id,
             user_id: a.subject_user,
             details: a.details,
+            days_detained: None,
             raised_at: a.raised_at,
         }
     }
@@ -66,7 +86,13 @@ pub async fn list(
     user: CurrentUser,
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
     let alerts = state.store.alerts(&user.actor).await?;
-    Ok(Json(alerts.into_iter().map(AlertView::from).collect()))
+    let today = state.store.clock().today();
+    Ok(Json(
+        alerts
+            .into_iter()
+            .map(|a| AlertView::new(a, today))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

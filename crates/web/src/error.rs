@@ -18,6 +18,16 @@ pub struct ErrorBody {
     pub fields: Vec<FieldError>,
 }
 
+/// The body of a 409 refusal: an action the record's state does not allow now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefusalBody {
+    /// Stable snake_case reason code, e.g. `approval_required`, `case_closed`, `own_request`.
+    pub error: String,
+    pub message: String,
+    /// The actions that are allowed now instead.
+    pub allowed: Vec<String>,
+}
+
 #[derive(Debug)]
 pub enum ApiError {
     Unauthenticated,
@@ -40,6 +50,8 @@ pub enum ApiError {
         problem: String,
     },
     Conflict(String),
+    /// An action the record's state does not allow (409 with the allowed actions).
+    Refused(RefusalBody),
     /// What the caller lacks, in words fit to show them.
     Forbidden(String),
     /// Signed in with a password; the second factor (`pending`) or its setup (`enrol`) is due.
@@ -139,6 +151,7 @@ impl ApiError {
                     problem,
                 }],
             ),
+            Refused(body) => (StatusCode::CONFLICT, "refused", body.message, vec![]),
             Conflict(what) => (
                 StatusCode::CONFLICT,
                 "conflict",
@@ -223,6 +236,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Refused(body) = self {
+            return (StatusCode::CONFLICT, Json(body)).into_response();
+        }
         let unauthenticated = matches!(self, ApiError::Unauthenticated);
         let retry_after = match self {
             ApiError::AccountLocked { retry_after } => Some(retry_after.max(1)),
@@ -263,6 +279,15 @@ impl From<StoreError> for ApiError {
             StoreError::Denied(why) => ApiError::Forbidden(why),
             StoreError::Duplicate(what) => ApiError::Conflict(what),
             StoreError::ConsentRequired(what) => ApiError::ConsentRequired(what),
+            StoreError::Refused {
+                code,
+                reason,
+                allowed,
+            } => ApiError::Refused(RefusalBody {
+                error: code,
+                message: reason,
+                allowed,
+            }),
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::Internal

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod alerts;
 pub mod auth;
 pub mod cases;
+pub mod casework;
 pub mod consents;
 pub mod error;
 pub mod extract;
@@ -50,6 +51,8 @@ pub struct WebConfig {
     pub login_refill: std::time::Duration,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Case management: which steps need approval, response times by risk level.
+    pub casework: haven_domain::casework::Settings,
 }
 
 impl Default for WebConfig {
@@ -64,6 +67,7 @@ impl Default for WebConfig {
             login_burst: 10,
             login_refill: std::time::Duration::from_secs(6),
             trust_forwarded_for: false,
+            casework: haven_domain::casework::Settings::default(),
         }
     }
 }

@@ -7,7 +7,9 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use haven_domain::sensitivity::RecordKind;
 
-use crate::{AppState, admin, alerts, auth, cases, consents, health, openapi, tracing_requests};
+use crate::{
+    AppState, admin, alerts, auth, cases, casework, consents, health, openapi, tracing_requests,
+};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +141,108 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             "/api/v1/cases/{id}/consents/{consent_id}/withdraw",
             Record(Case, P::CaseUpdate),
             post(consents::withdraw),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}/workflow",
+            Record(Case, P::CaseRead),
+            get(casework::get_workflow),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/workflow",
+            Record(Case, P::CaseUpdate),
+            post(casework::apply_workflow),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}/placements",
+            Record(Case, P::CaseRead),
+            get(casework::get_placements),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/placements",
+            Record(Case, P::CaseUpdate),
+            post(casework::record_placement),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/assignment",
+            Record(Case, P::CaseAssign),
+            post(casework::assign),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/referrals",
+            Record(Case, P::CaseUpdate),
+            post(casework::create_referral),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/flags",
+            Record(Case, P::CaseUpdate),
+            post(casework::create_flag),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/notes",
+            Record(Case, P::CaseUpdate),
+            post(casework::create_note),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}/items",
+            Record(Case, P::CaseRead),
+            get(casework::list_items),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/cases/{id}/timeline",
+            Record(Case, P::CaseRead),
+            get(casework::timeline),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/referrals",
+            Permission(P::CaseRead),
+            get(casework::list_referrals),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/referrals/{id}/actions",
+            Permission(P::CaseUpdate),
+            post(casework::answer_referral),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/flags/{id}/resolve",
+            Permission(P::CaseUpdate),
+            post(casework::resolve_flag),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/{id}/transfers",
+            Record(Case, P::CaseTransfer),
+            post(casework::create_transfer),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/transfers/{id}/actions",
+            Permission(P::CaseTransfer),
+            post(casework::answer_transfer),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/incidents",
+            Permission(P::CaseUpdate),
+            post(casework::create_incident),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tasks",
+            Permission(P::CaseRead),
+            get(casework::list_tasks),
         ),
         route(
             Method::POST,

@@ -164,6 +164,41 @@ async fn serve_demo_loads_the_caseload_and_tokens_from_the_cli_work() {
     // Half of the 133 requests, give or take, were filed by the first agency's team.
     let n = requests["items"].as_array().unwrap().len();
     assert!((40..=95).contains(&n), "{n}");
+
+    // Every case-management feature shows: children in detention, approvals waiting, overdue
+    // tasks, referrals.
+    let get = |path: &str| {
+        reqwest::Client::new()
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+    };
+    let alerts: serde_json::Value = get("/api/v1/alerts").await.unwrap().json().await.unwrap();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "detention" && a["days_detained"].as_i64() > Some(0)),
+        "{alerts}"
+    );
+    let tasks: serde_json::Value = get("/api/v1/tasks").await.unwrap().json().await.unwrap();
+    let tasks = tasks.as_array().unwrap();
+    assert!(tasks.iter().any(|t| t["kind"] == "approval_decision"));
+    assert!(tasks.iter().any(|t| t["overdue"] == true));
+    assert!(
+        tasks.iter().any(|t| t["kind"] == "legal_status_renewal"),
+        "{tasks:?}"
+    );
+    let referrals: serde_json::Value = get("/api/v1/referrals")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let referrals = referrals.as_array().unwrap();
+    assert!(referrals.iter().any(|r| r["status"] == "requested"));
+    assert!(referrals.iter().any(|r| r["status"] == "accepted"));
     drop(stop);
 
     // A second start neither re-creates the admin nor reloads the demo.

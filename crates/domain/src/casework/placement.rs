@@ -440,6 +440,12 @@ pub fn days_detained(history: &[Placement], today: Date) -> i64 {
         .sum()
 }
 
+/// Calendar days of a detention going on since `since`, the first day and today both counted:
+/// what an open detention alert shows, counting up, computed when it is read.
+pub fn days_detained_since(since: Date, today: Date) -> i64 {
+    (today.max(since) - since).whole_days() + 1
+}
+
 fn last_detention_days(history: &[Placement], today: Date) -> i64 {
     detention_spells(history, today)
         .last()

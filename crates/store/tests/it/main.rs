@@ -10,4 +10,5 @@ mod accounts;
 mod audit_chain;
 mod backup;
 mod cases;
+mod casework;
 mod tracing;

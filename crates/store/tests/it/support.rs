@@ -140,6 +140,29 @@ impl TestDb {
         }
     }
 
+    /// The first column of every row `sql` returns, as text (NULLs left out), read behind the
+    /// store's back to see what is stored at rest.
+    pub async fn raw_texts(&self, sql: &str) -> Vec<String> {
+        use sqlx::Row;
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self.kind() {
+            Kind::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+                rows.iter()
+                    .filter_map(|r| r.get::<Option<String>, _>(0))
+                    .collect()
+            }
+            Kind::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+                rows.iter()
+                    .filter_map(|r| r.get::<Option<String>, _>(0))
+                    .collect()
+            }
+        }
+    }
+
     /// Removes the append-only protection, as the tamper tests' attacker does first.
     pub async fn drop_audit_trigger(&self) {
         let sql = match self.kind() {

@@ -4,6 +4,7 @@
 
 mod access;
 mod cases;
+mod casework;
 mod matrix;
 mod postgres;
 mod security;
