@@ -93,6 +93,16 @@ async fn casework(
         && let Some(to) = partner
     {
         const SERVICES: &[&str] = &["education", "legal_aid", "health", "civil_registry"];
+        // A referral to another agency needs the family's consent to services and to sharing.
+        let consent: haven_domain::consent::ConsentDoc =
+            serde_json::from_value(serde_json::json!({
+                "basis": "consent",
+                "purposes": ["services", "sharing"],
+                "recipients": ["other_agency"],
+                "given_by": "caregiver",
+                "given_by_name": "Caregiver (synthetic)",
+            }))?;
+        store.record_consent(worker, case, consent).await?;
         let doc = ReferralDoc {
             service: SERVICES[n % SERVICES.len()].to_string(),
             to_agency_id: Some(to.to_string()),

@@ -17,6 +17,7 @@ use haven_domain::casework::referral::{self, Referral, ReferralDoc};
 use haven_domain::casework::tasks::{self, Task, TaskFor};
 use haven_domain::casework::workflow::{self, ActionDoc, Ctx, Workflow};
 use haven_domain::casework::{ConsentCheck, Settings, identity, incident, transfer};
+use haven_domain::consent::{ConsentRecord, Need, Recipient};
 use haven_domain::history::{FieldChange, diff};
 use haven_domain::ids::{AgencyId, CaseId, UserId};
 use haven_domain::policy::authorize;
@@ -444,6 +445,8 @@ pub struct ItemWrite {
     pub item: CaseItem,
     pub history: HistoryEntry,
     pub audit: AuditEvent,
+    /// When the item went ahead without consent on someone's say-so: that, audited too.
+    pub consent_override: Option<AuditEvent>,
 }
 
 /// Associated data binding a sealed item body to its row: `case_notes:{id}:text` for a note's
@@ -536,6 +539,7 @@ fn item_write(
         item,
         history,
         audit,
+        consent_override: None,
     }
 }
 
@@ -564,21 +568,25 @@ fn new_item(
 }
 
 /// A new referral, flag or note on a case in the actor's scope.
-/// `transfers` are the case's transfers so far (one may wait at a time).
+/// `transfers` are the case's transfers so far (one may wait at a time), `consents` its consents
+/// (what referrals and transfers need).
 pub fn prepare_item(
     actor: &Actor,
     current: &CaseWork,
     new: NewCaseItem,
     transfers: &[CaseItem],
+    consents: &[ConsentRecord],
     settings: &Settings,
     now: OffsetDateTime,
 ) -> StoreResult<ItemWrite> {
     authorize(actor, Permission::CaseUpdate)?;
     match new {
         NewCaseItem::Transfer(doc) => {
-            prepare_transfer(actor, current, &doc, transfers, settings, now)
+            prepare_transfer(actor, current, &doc, transfers, consents, settings, now)
         }
-        NewCaseItem::Referral(doc) => prepare_referral(actor, current, &doc, settings, now),
+        NewCaseItem::Referral(doc) => {
+            prepare_referral(actor, current, &doc, consents, settings, now)
+        }
         NewCaseItem::Flag(doc) => {
             let flag = transfer::raise_flag(&doc, actor.user_id, now)?;
             let item = new_item(
@@ -610,13 +618,13 @@ pub fn prepare_item(
 
 /// A referral: refused on a closed case (409), its fields checked (422), then made.
 ///
-/// CONSENT: this is the one place a referral is created, so the consent check goes here. Until
-/// the consent records land, the check below is a stand-in that names the referral's own
-/// recipient and service, which is exactly what `referral::make` demands of a real one.
+/// The consent rule (`domain::consent`): consent to services, and to sharing when the receiving
+/// agency is another one; or a reason from a holder of `consent.override`.
 pub fn prepare_referral(
     actor: &Actor,
     current: &CaseWork,
     doc: &ReferralDoc,
+    consents: &[ConsentRecord],
     settings: &Settings,
     now: OffsetDateTime,
 ) -> StoreResult<ItemWrite> {
@@ -628,8 +636,22 @@ pub fn prepare_referral(
     )?;
     let valid = referral::validate(doc, now.date())?;
     let from = current.case.agency_id;
+    let to = valid.to_agency.unwrap_or(from);
+    let recipient = if to == from {
+        Recipient::OwnAgency
+    } else {
+        Recipient::OtherAgency
+    };
+    let consent_override = door::require_consent(
+        actor,
+        current.case.id,
+        consents,
+        Need::Referral(recipient),
+        doc.consent_override_reason.as_deref(),
+        now.date(),
+    )?;
     let consent = ConsentCheck {
-        recipient: valid.to_agency.unwrap_or(from),
+        recipient: to,
         purpose: valid.service.clone(),
     };
     let made = referral::make(valid, from, actor.user_id, Some(&consent), now)?;
@@ -642,19 +664,21 @@ pub fn prepare_referral(
         to_value(&made)?,
         now,
     );
-    Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
+    let mut write = item_write(actor, item, None, AuditAction::CaseItemCreate);
+    write.consent_override = consent_override;
+    Ok(write)
 }
 
 /// A transfer request: `case.transfer`, refused on a closed case (409), one waiting at a time.
 ///
-/// CONSENT: this is the one place a transfer is created, so the consent check goes here. Until
-/// the consent records land, the check below is a stand-in naming the transfer's own recipient
-/// and purpose, which is exactly what `transfer::request_transfer` demands of a real one.
+/// The consent rule (`domain::consent`): consent to sharing with another agency, or a reason
+/// from a holder of `consent.override`.
 pub fn prepare_transfer(
     actor: &Actor,
     current: &CaseWork,
     doc: &transfer::TransferDoc,
     transfers: &[CaseItem],
+    consents: &[ConsentRecord],
     settings: &Settings,
     now: OffsetDateTime,
 ) -> StoreResult<ItemWrite> {
@@ -670,6 +694,14 @@ pub fn prepare_transfer(
         .filter(|i| i.kind == ItemKind::Transfer)
         .map(from_value::<transfer::Transfer>)
         .collect::<StoreResult<Vec<_>>>()?;
+    let consent_override = door::require_consent(
+        actor,
+        current.case.id,
+        consents,
+        Need::Transfer(Recipient::OtherAgency),
+        doc.consent_override_reason.as_deref(),
+        now.date(),
+    )?;
     let consent = doc
         .to_agency_id
         .trim()
@@ -696,7 +728,9 @@ pub fn prepare_transfer(
         to_value(&made)?,
         now,
     );
-    Ok(item_write(actor, item, None, AuditAction::CaseItemCreate))
+    let mut write = item_write(actor, item, None, AuditAction::CaseItemCreate);
+    write.consent_override = consent_override;
+    Ok(write)
 }
 
 /// What an accepted transfer does to the case: it moves to the receiving agency, assigned to the

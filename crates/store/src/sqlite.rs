@@ -2050,7 +2050,19 @@ impl Store for SqliteStore {
         } else {
             Vec::new()
         };
-        let write = casework::prepare_item(actor, &current, new, &transfers, settings, now)?;
+        let consents = if matches!(new, NewCaseItem::Transfer(_) | NewCaseItem::Referral(_)) {
+            sqlx::query("SELECT * FROM consents WHERE case_id = ?")
+                .bind(case.to_string())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| consent_from_row(row, &self.sealer).map(|c| c.record))
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        let write =
+            casework::prepare_item(actor, &current, new, &transfers, &consents, settings, now)?;
         let i = &write.item;
         sqlx::query(
             "INSERT INTO case_items (id, kind, case_id, agency_id, to_agency_id, status, version,
@@ -2072,6 +2084,9 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| rows::map_write_error(e, "case item", ("to_agency_id", "is not an agency")))?;
         record_item_change(&mut tx, &write, &self.sealer, now).await?;
+        if let Some(event) = &write.consent_override {
+            record_change(&mut tx, None, event, now).await?;
+        }
         tx.commit().await?;
         Ok(write.item)
     }

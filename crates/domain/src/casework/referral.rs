@@ -68,6 +68,10 @@ pub struct ReferralDoc {
     /// YYYY-MM-DD the service is needed by; may be in the future.
     #[serde(default)]
     pub needed_by: Option<String>,
+    /// Without the consent the referral needs, a user holding `consent.override` says why it
+    /// must go ahead (audited).
+    #[serde(default)]
+    pub consent_override_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -109,6 +109,10 @@ pub struct TransferDoc {
     /// Why the case moves. Sensitive: the store encrypts it.
     #[serde(default)]
     pub reason: String,
+    /// Without consent to share with the receiving agency, a user holding `consent.override`
+    /// says why the case must move (audited).
+    #[serde(default)]
+    pub consent_override_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -464,6 +468,7 @@ mod tests {
         let doc = TransferDoc {
             to_agency_id: agency(2).to_string(),
             reason: "The child moved to the north".into(),
+            consent_override_reason: None,
         };
         let consent = ConsentCheck {
             recipient: agency(2),
@@ -511,6 +516,7 @@ mod tests {
         let doc = TransferDoc {
             to_agency_id: agency(1).to_string(),
             reason: " ".into(),
+            consent_override_reason: None,
         };
         let Err(Rejected::Invalid(p)) = request_transfer(&doc, agency(1), &[], None, user(1), NOW)
         else {

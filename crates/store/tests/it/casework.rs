@@ -552,10 +552,44 @@ fn answer(action: &str, comment: Option<&str>) -> CaseItemChange {
     })
 }
 
+/// Consent to services and to sharing with other agencies, given by a caregiver.
+fn sharing_consent() -> haven_domain::consent::ConsentDoc {
+    serde_json::from_value(
+        json!({"basis": "consent", "purposes": ["services", "sharing"],
+        "recipients": ["other_agency"], "given_by": "caregiver", "given_by_name": "Zqx Carer"}),
+    )
+    .unwrap()
+}
+
 async fn a_referral_is_answered_by_the_receiving_agency_and_both_see_it(db: TestDb) {
     let f = fixture(db.store.as_ref()).await;
     let (worker, other) = (f.actor(), f.other_actor());
     let id = new_case(&db, &f, json!({})).await;
+    // Without consent to services and to sharing, nothing is referred, nothing written.
+    let head = db.store.audit_head().await.unwrap();
+    let refused = db
+        .store
+        .create_case_item(
+            &worker,
+            id,
+            NewCaseItem::Referral(ReferralDoc {
+                service: "legal_aid".into(),
+                to_agency_id: Some(f.other_agency.id.to_string()),
+                ..ReferralDoc::default()
+            }),
+            &settings(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, StoreError::ConsentRequired(_)),
+        "{refused:?}"
+    );
+    crate::support::assert_nothing_written_since(&db, &head).await;
+    db.store
+        .record_consent(&worker, id, sharing_consent())
+        .await
+        .unwrap();
     let referral = db
         .store
         .create_case_item(
@@ -763,8 +797,40 @@ async fn an_accepted_transfer_moves_the_case_and_keeps_its_history(db: TestDb) {
         NewCaseItem::Transfer(TransferDoc {
             to_agency_id: f.other_agency.id.to_string(),
             reason: "Zqx moved to the other city".into(),
+            consent_override_reason: None,
         })
     };
+    // Without consent to share with another agency the case does not move, unless someone
+    // holding consent.override says why (the agency admin does; a reason is required).
+    let admin = f.reader();
+    let unconsented = db
+        .store
+        .create_case_item(&admin, id, request(), &settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unconsented, StoreError::ConsentRequired(_)),
+        "{unconsented:?}"
+    );
+    let short = db
+        .store
+        .create_case_item(
+            &admin,
+            id,
+            NewCaseItem::Transfer(TransferDoc {
+                to_agency_id: f.other_agency.id.to_string(),
+                reason: "Zqx moved".into(),
+                consent_override_reason: Some("urgent".into()),
+            }),
+            &settings(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(short, StoreError::Invalid(_)), "{short:?}");
+    db.store
+        .record_consent(&admin, id, sharing_consent())
+        .await
+        .unwrap();
     // A caseworker lacks case.transfer; the admin (agency scope) has it.
     assert!(matches!(
         db.store

@@ -393,11 +393,33 @@ async fn referrals_notes_flags_and_assignment_show_on_one_timeline() {
         .unwrap()
         .to_string();
 
+    let referral_body =
+        json!({"service": "legal_aid", "to_agency_id": other_agency, "reason": "asylum claim"});
+    let without = w
+        .post(
+            &w.worker,
+            &format!("/api/v1/cases/{id}/referrals"),
+            referral_body.clone(),
+        )
+        .await;
+    assert_eq!(without.status(), StatusCode::CONFLICT);
+    let body: Value = without.json().await.unwrap();
+    assert_eq!(body["error"], "consent_required");
+    let consent = w
+        .post(
+            &w.worker,
+            &format!("/api/v1/cases/{id}/consents"),
+            json!({"basis": "consent", "purposes": ["services", "sharing"],
+                   "recipients": ["other_agency"], "given_by": "caregiver",
+                   "given_by_name": "A. Carer"}),
+        )
+        .await;
+    assert_eq!(consent.status(), StatusCode::CREATED);
     let r = w
         .post(
             &w.worker,
             &format!("/api/v1/cases/{id}/referrals"),
-            json!({"service": "legal_aid", "to_agency_id": other_agency, "reason": "asylum claim"}),
+            referral_body,
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
