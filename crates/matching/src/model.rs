@@ -1,0 +1,395 @@
+//! Fellegi–Sunter: m and u per comparison level, trained without labels (u from random pairs,
+//! m and the match rate by EM over blocked pairs), term-frequency adjustment of exact name
+//! agreement, a match probability and the weight each field contributed.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::MatchError;
+use crate::compare::{Comparison, NULL, comparisons};
+use crate::prepare::{Prepared, Strs};
+use crate::schema::Schema;
+
+/// The trained model: save it with [`Params::to_json`] and load it with [`Params::from_json`]
+/// to score new data the same way without training again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// The layout of this file; bumped when it changes.
+    pub format: u32,
+    pub schema: Schema,
+    pub comparisons: Vec<ComparisonParams>,
+    /// How many true matches a record has, on average, among all the records it is matched
+    /// against. The prior of a pair is this divided by the number of those records, so the same
+    /// parameters stay calibrated on a larger or smaller set.
+    pub matches_per_record: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonParams {
+    pub label: String,
+    pub levels: Vec<LevelParams>,
+}
+
+/// `m`: the chance of this level for a true match; `u`: for a non-match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelParams {
+    pub label: String,
+    pub m: f64,
+    pub u: f64,
+}
+
+const FORMAT: u32 = 1;
+/// Patterns pack one level per comparison in four bits.
+pub(crate) const MAX_COMPARISONS: usize = 16;
+
+impl Params {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, MatchError> {
+        let p: Params =
+            serde_json::from_str(text).map_err(|e| MatchError::BadParams(e.to_string()))?;
+        Scorer::new(&p)?;
+        Ok(p)
+    }
+
+    /// The weight of evidence (log2 m/u) of each level, for display.
+    pub fn weights(&self) -> Vec<(String, Vec<(String, f64)>)> {
+        self.comparisons
+            .iter()
+            .map(|c| {
+                (
+                    c.label.clone(),
+                    c.levels
+                        .iter()
+                        .map(|l| (l.label.clone(), (l.m / l.u).log2()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// What one comparison contributed to a pair's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldWeight {
+    pub field: String,
+    /// The agreement level, or `missing`.
+    pub level: String,
+    /// Bits of evidence: positive for a match, negative against.
+    pub weight: f64,
+}
+
+/// Term frequencies of the values an exact name agreement can be on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tf {
+    counts: Vec<FxHashMap<u32, u32>>,
+    totals: Vec<u64>,
+}
+
+impl Tf {
+    pub(crate) fn new(comps: usize) -> Self {
+        Self {
+            counts: vec![FxHashMap::default(); comps],
+            totals: vec![0; comps],
+        }
+    }
+
+    /// Counts (or with `add = false` uncounts) a record's values.
+    pub(crate) fn count(&mut self, comps: &[Comparison], p: &Prepared, add: bool) {
+        for (c, comp) in comps.iter().enumerate() {
+            if !comp.tf {
+                continue;
+            }
+            let Some(v) = comp.value(p) else { continue };
+            let (Some(map), Some(total)) = (self.counts.get_mut(c), self.totals.get_mut(c)) else {
+                continue;
+            };
+            let n = map.entry(v).or_insert(0);
+            if add {
+                *n += 1;
+                *total += 1;
+            } else {
+                *n = n.saturating_sub(1);
+                *total = total.saturating_sub(1);
+            }
+        }
+    }
+
+    fn freq(&self, c: usize, v: u32) -> Option<f64> {
+        let total = *self.totals.get(c)?;
+        let n = *self.counts.get(c)?.get(&v)?;
+        (total > 0).then(|| f64::from(n) / total as f64)
+    }
+}
+
+/// Scores pairs with given parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Scorer {
+    pub comps: Vec<Comparison>,
+    /// log2(m/u) per comparison and level.
+    weights: Vec<Vec<f64>>,
+    log_m0: Vec<f64>,
+    u0: Vec<f64>,
+    pub matches_per_record: f64,
+}
+
+/// A very rare value may add at most this many bits over the average exact agreement: keeps a
+/// one-off spelling from outweighing everything else.
+const MAX_TF_BONUS: f64 = 4.0;
+
+impl Scorer {
+    pub(crate) fn new(p: &Params) -> Result<Self, MatchError> {
+        let comps = comparisons(&p.schema);
+        if p.format != FORMAT {
+            return Err(MatchError::BadParams(format!(
+                "format {} is not {FORMAT}",
+                p.format
+            )));
+        }
+        if comps.len() != p.comparisons.len() {
+            return Err(MatchError::BadParams(format!(
+                "the schema makes {} comparisons but the parameters hold {}",
+                comps.len(),
+                p.comparisons.len()
+            )));
+        }
+        let mut weights = Vec::new();
+        let mut log_m0 = Vec::new();
+        let mut u0 = Vec::new();
+        for (c, cp) in comps.iter().zip(&p.comparisons) {
+            if c.levels.len() != cp.levels.len() {
+                return Err(MatchError::BadParams(format!(
+                    "{}: wrong number of levels",
+                    cp.label
+                )));
+            }
+            if cp
+                .levels
+                .iter()
+                .any(|l| !(l.m > 0.0 && l.m <= 1.0 && l.u > 0.0 && l.u <= 1.0))
+            {
+                return Err(MatchError::BadParams(format!(
+                    "{}: m and u must be in (0, 1]",
+                    cp.label
+                )));
+            }
+            weights.push(cp.levels.iter().map(|l| (l.m / l.u).log2()).collect());
+            log_m0.push(cp.levels.first().map_or(0.0, |l| l.m.log2()));
+            u0.push(cp.levels.first().map_or(1.0, |l| l.u));
+        }
+        if !(p.matches_per_record > 0.0) {
+            return Err(MatchError::BadParams(
+                "matches_per_record must be positive".into(),
+            ));
+        }
+        Ok(Self {
+            comps,
+            weights,
+            log_m0,
+            u0,
+            matches_per_record: p.matches_per_record,
+        })
+    }
+
+    /// The prior log2-odds that a record matches one given record among `others`.
+    pub(crate) fn prior_bits(&self, others: usize) -> f64 {
+        let p = (self.matches_per_record / others.max(1) as f64).clamp(1e-12, 0.5);
+        (p / (1.0 - p)).log2()
+    }
+
+    fn weight(&self, c: usize, level: u8, value: u32, tf: &Tf) -> f64 {
+        if level == NULL {
+            return 0.0;
+        }
+        let base = self
+            .weights
+            .get(c)
+            .and_then(|w| w.get(usize::from(level)))
+            .copied()
+            .unwrap_or(0.0);
+        if level == 0
+            && self.comps.get(c).is_some_and(|x| x.tf)
+            && let Some(f) = tf.freq(c, value)
+        {
+            let u0 = self.u0.get(c).copied().unwrap_or(1.0);
+            let lm = self.log_m0.get(c).copied().unwrap_or(0.0);
+            return lm - f.max(u0 / MAX_TF_BONUS.exp2()).log2();
+        }
+        base
+    }
+
+    /// The pair's total weight in bits (without the prior).
+    pub(crate) fn bits(&self, a: &Prepared, b: &Prepared, strs: Strs<'_>, tf: &Tf) -> f64 {
+        let mut sum = 0.0;
+        for (c, comp) in self.comps.iter().enumerate() {
+            let (level, value) = comp.level(a, b, strs);
+            sum += self.weight(c, level, value, tf);
+        }
+        sum
+    }
+
+    pub(crate) fn explain(
+        &self,
+        a: &Prepared,
+        b: &Prepared,
+        strs: Strs<'_>,
+        tf: &Tf,
+    ) -> Vec<FieldWeight> {
+        self.comps
+            .iter()
+            .enumerate()
+            .map(|(c, comp)| {
+                let (level, value) = comp.level(a, b, strs);
+                FieldWeight {
+                    field: comp.label.clone(),
+                    level: if level == NULL {
+                        "missing".into()
+                    } else {
+                        comp.levels
+                            .get(usize::from(level))
+                            .copied()
+                            .unwrap_or("?")
+                            .into()
+                    },
+                    weight: self.weight(c, level, value, tf),
+                }
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn probability(bits: f64) -> f64 {
+    1.0 / (1.0 + (-bits).exp2())
+}
+
+pub(crate) fn pattern(comps: &[Comparison], a: &Prepared, b: &Prepared, strs: Strs<'_>) -> u64 {
+    let mut p = 0u64;
+    for (c, comp) in comps.iter().enumerate() {
+        let (level, _) = comp.level(a, b, strs);
+        p |= u64::from(level) << (4 * c);
+    }
+    p
+}
+
+fn level_of(pattern: u64, c: usize) -> u8 {
+    ((pattern >> (4 * c)) & 0xF) as u8
+}
+
+/// Counts of level patterns, with how many pairs they stand for.
+pub(crate) type Patterns = FxHashMap<u64, f64>;
+
+/// EM over blocked pairs' patterns with u fixed from random pairs. Returns the parameters and
+/// the match rate among blocked pairs.
+pub(crate) fn train(
+    schema: &Schema,
+    comps: &[Comparison],
+    random: &Patterns,
+    blocked: &Patterns,
+) -> (Vec<ComparisonParams>, f64) {
+    // u: how often each level occurs among random pairs (nearly all non-matches).
+    let mut u: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.5; c.levels.len()]).collect();
+    for (&pat, &n) in random {
+        for (c, uc) in u.iter_mut().enumerate() {
+            let l = level_of(pat, c);
+            if let Some(x) = uc.get_mut(usize::from(l)) {
+                *x += n;
+            }
+        }
+    }
+    normalise(&mut u);
+    // m: start from "agreement is likely for a match", then EM.
+    let mut m: Vec<Vec<f64>> = comps
+        .iter()
+        .map(|c| {
+            let k = c.levels.len();
+            (0..k)
+                .map(|l| 0.5_f64.powi(l as i32 + 1) + if l + 1 == k { 0.01 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    normalise(&mut m);
+    let mut lambda = 0.1_f64;
+    let pats: Vec<(u64, f64)> = blocked.iter().map(|(&p, &n)| (p, n)).collect();
+    let total: f64 = pats.iter().map(|(_, n)| n).sum();
+    for _ in 0..60 {
+        let mut mc: Vec<Vec<f64>> = comps.iter().map(|c| vec![1e-3; c.levels.len()]).collect();
+        let mut matched = 0.0;
+        for &(pat, n) in &pats {
+            let (mut pm, mut pu) = (lambda, 1.0 - lambda);
+            for c in 0..comps.len() {
+                let l = usize::from(level_of(pat, c));
+                if let (Some(mv), Some(uv)) = (
+                    m.get(c).and_then(|x| x.get(l)),
+                    u.get(c).and_then(|x| x.get(l)),
+                ) {
+                    pm *= mv;
+                    pu *= uv;
+                }
+            }
+            let w = if pm + pu > 0.0 { pm / (pm + pu) } else { 0.0 };
+            matched += w * n;
+            for (c, mcc) in mc.iter_mut().enumerate() {
+                if let Some(x) = mcc.get_mut(usize::from(level_of(pat, c))) {
+                    *x += w * n;
+                }
+            }
+        }
+        normalise(&mut mc);
+        let new_lambda = if total > 0.0 {
+            (matched / total).clamp(1e-9, 0.999)
+        } else {
+            lambda
+        };
+        let delta = (new_lambda - lambda).abs();
+        m = mc;
+        lambda = new_lambda;
+        if delta < 1e-7 {
+            break;
+        }
+    }
+    let _ = schema;
+    let params = comps
+        .iter()
+        .zip(m.iter().zip(&u))
+        .map(|(c, (mv, uv))| ComparisonParams {
+            label: c.label.clone(),
+            levels: c
+                .levels
+                .iter()
+                .zip(mv.iter().zip(uv))
+                .map(|(label, (&m, &u))| LevelParams {
+                    label: (*label).to_string(),
+                    m: m.clamp(1e-6, 1.0),
+                    u: u.clamp(1e-9, 1.0),
+                })
+                .collect(),
+        })
+        .collect();
+    (params, lambda)
+}
+
+fn normalise(v: &mut [Vec<f64>]) {
+    for row in v {
+        let s: f64 = row.iter().sum();
+        if s > 0.0 {
+            for x in row.iter_mut() {
+                *x /= s;
+            }
+        }
+    }
+}
+
+pub(crate) fn params(
+    schema: &Schema,
+    comparisons: Vec<ComparisonParams>,
+    matches_per_record: f64,
+) -> Params {
+    Params {
+        format: FORMAT,
+        schema: schema.clone(),
+        comparisons,
+        matches_per_record: matches_per_record.max(1e-9),
+    }
+}
