@@ -13,8 +13,9 @@ use crate::{MatchError, Progress, check_shape};
 /// Blocks larger than this are skipped: a key that common is no evidence worth the pairs.
 pub const MAX_BLOCK: usize = 1500;
 /// EM needs a representative sample, not every pair.
-const EM_SAMPLE_PAIRS: u64 = 3_000_000;
-const RANDOM_PAIRS: u64 = 1_000_000;
+const EM_SAMPLE_PAIRS: u64 = 1_000_000;
+const RANDOM_PAIRS: u64 = 400_000;
+const SESSION_PAIRS: u64 = 400_000;
 
 /// A pair found in batch mode. In a dedupe both indices point into the one input; in a link
 /// `left` points into the left input and `right` into the right one.
@@ -170,6 +171,19 @@ impl Linkage {
         self.pairs
     }
 
+    /// Whether blocking lets the pair of records `i` and `j` through (indices as in
+    /// [`Match`]; for a link, `j` into the right set). For measuring blocking recall.
+    pub fn is_candidate(&self, i: usize, j: usize) -> bool {
+        let j = j + self.split.unwrap_or(0);
+        self.keys.iter().zip(&self.capped).any(|(k, c)| {
+            let (a, b) = (
+                k.get(i).copied().unwrap_or(0),
+                k.get(j).copied().unwrap_or(1),
+            );
+            a != 0 && a == b && !c.contains(&a)
+        })
+    }
+
     /// The blocking rules, in words, with how many keys each skipped for being too common.
     pub fn blocking_summary(&self) -> Vec<(String, usize)> {
         self.rules
@@ -282,6 +296,13 @@ impl Linkage {
             })
             .reduce(Patterns::default, merge_patterns);
         progress.advance(1);
+        let sessions: Vec<(Vec<bool>, Patterns)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.identifies())
+            .map(|(r, rule)| (rule.masks(&self.comps), self.rule_patterns(r)))
+            .collect();
         let sample = (self.pairs / EM_SAMPLE_PAIRS).max(1);
         let blocked = self.fold_pairs(
             (sample > 1).then_some(sample),
@@ -293,7 +314,7 @@ impl Linkage {
             },
             merge_patterns,
         );
-        let (comparisons, lambda) = train(&self.schema, &self.comps, &random, &blocked);
+        let (comparisons, lambda) = train(&self.comps, &random, &sessions, &blocked);
         progress.advance(1);
         let true_pairs = lambda * self.pairs as f64;
         let per_record = match self.split {
@@ -301,6 +322,42 @@ impl Linkage {
             None => 2.0 * true_pairs / n.max(1) as f64,
         };
         crate::model::params(&self.schema, comparisons, per_record)
+    }
+
+    /// Level patterns of (a sample of) the pairs in one rule's blocks, whichever rule came first.
+    fn rule_patterns(&self, r: usize) -> Patterns {
+        let (Some(bl), Some(members)) = (self.blocks.get(r), self.members.get(r)) else {
+            return Patterns::default();
+        };
+        let pairs: u64 = bl
+            .iter()
+            .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s - 1) / 2)
+            .sum();
+        let sample = (pairs / SESSION_PAIRS).max(1);
+        let strs = self.strs();
+        bl.par_iter()
+            .filter(|(k, _, _)| {
+                sample == 1 || (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % sample == 0
+            })
+            .fold(Patterns::default, |mut acc, &(_, s, e)| {
+                let m = members.get(s as usize..e as usize).unwrap_or(&[]);
+                for (x, &i) in m.iter().enumerate() {
+                    for &j in m.iter().skip(x + 1) {
+                        if let Some(sp) = self.split
+                            && ((i as usize) < sp) == ((j as usize) < sp)
+                        {
+                            continue;
+                        }
+                        if let (Some(a), Some(b)) =
+                            (self.recs.get(i as usize), self.recs.get(j as usize))
+                        {
+                            *acc.entry(pattern(&self.comps, a, b, strs)).or_insert(0.0) += 1.0;
+                        }
+                    }
+                }
+                acc
+            })
+            .reduce(Patterns::default, merge_patterns)
     }
 
     /// Scores every blocked pair and returns those at or above `threshold`, most probable first.

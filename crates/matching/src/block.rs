@@ -20,6 +20,8 @@ enum Part {
     Parent(usize),
     BirthDay(usize),
     BirthYear(usize),
+    /// The first administrative level of a P-code (country + two characters).
+    Region(usize),
     Ident(usize),
 }
 
@@ -54,6 +56,13 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let g = given.then_some(Part::Given);
     let f = family.then_some(Part::Family);
     let year = birth.map(Part::BirthYear);
+    let region = comps
+        .iter()
+        .find_map(|c| match c.what {
+            What::Feat(i, Source::PlaceCode(_)) => Some(i),
+            _ => None,
+        })
+        .map(Part::Region);
     let day = birth.map(Part::BirthDay);
     push(&mut out, vec![gf, year]);
     push(&mut out, vec![g, p1.map(Part::Parent), year]);
@@ -67,6 +76,16 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     push(
         &mut out,
         vec![g, p1.map(Part::Parent), p2.map(Part::Parent)],
+    );
+    // Ages guessed a year off and dropped fields break the rules above; the region and a
+    // parent's name rescue those pairs without making big blocks.
+    push(&mut out, vec![gf, region]);
+    push(&mut out, vec![g, p1.map(Part::Parent), region]);
+    push(&mut out, vec![g, p2.map(Part::Parent), region]);
+    push(&mut out, vec![f, p2.map(Part::Parent), region]);
+    push(
+        &mut out,
+        vec![p1.map(Part::Parent), p2.map(Part::Parent), region],
     );
     if birth.is_none() {
         push(&mut out, vec![gf]);
@@ -124,6 +143,14 @@ impl Rule {
                     Some(Feat::Span { lo, hi, .. }) => Some(year_of(lo.midpoint(*hi)) as u64),
                     _ => None,
                 },
+                Part::Region(i) => match p.feats.get(i) {
+                    Some(Feat::Code(c)) if c.len() >= 4 => {
+                        let mut hh = FxHasher::default();
+                        c.get(..4).hash(&mut hh);
+                        Some(hh.finish())
+                    }
+                    _ => None,
+                },
                 Part::Ident(i) => match p.feats.get(i) {
                     Some(Feat::Code(c)) => {
                         let mut hh = FxHasher::default();
@@ -141,6 +168,44 @@ impl Rule {
         h.finish().max(1)
     }
 
+    /// Which comparisons this rule's parts agree on by construction.
+    /// Whether pairs blocked by this rule are mostly the same person rather than the same
+    /// family or the same common name: the given name or day of birth, tied to a parent or
+    /// the day of birth. Only these train m (siblings share
+    /// everything else, and EM would learn "same family" instead of "same child").
+    pub(crate) fn identifies(&self) -> bool {
+        let person = self
+            .0
+            .iter()
+            .any(|p| matches!(p, Part::GivenFamily | Part::Given | Part::BirthDay(_)));
+        let tie = self
+            .0
+            .iter()
+            .any(|p| matches!(p, Part::Parent(_) | Part::BirthDay(_)));
+        person && tie
+    }
+
+    pub(crate) fn masks(&self, comps: &[Comparison]) -> Vec<bool> {
+        comps
+            .iter()
+            .map(|c| {
+                self.0.iter().any(|p| match (p, &c.what) {
+                    (Part::GivenFamily, What::Given | What::Family) => true,
+                    (Part::Given, What::Given) | (Part::Family, What::Family) => true,
+                    (
+                        Part::Parent(i)
+                        | Part::BirthDay(i)
+                        | Part::BirthYear(i)
+                        | Part::Region(i)
+                        | Part::Ident(i),
+                        What::Feat(j, _),
+                    ) => i == j,
+                    _ => false,
+                })
+            })
+            .collect()
+    }
+
     pub(crate) fn describe(&self) -> String {
         self.0
             .iter()
@@ -151,6 +216,7 @@ impl Rule {
                 Part::Parent(_) => "parent",
                 Part::BirthDay(_) => "birth day",
                 Part::BirthYear(_) => "birth year",
+                Part::Region(_) => "region",
                 Part::Ident(_) => "identifier",
             })
             .collect::<Vec<_>>()

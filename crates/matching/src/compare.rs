@@ -19,6 +19,9 @@ pub(crate) struct Comparison {
     pub levels: &'static [&'static str],
     /// Whether the first level is adjusted for how common the agreeing value is.
     pub tf: bool,
+    /// Evidence about the family rather than the child (family name, parents, place,
+    /// nationality): siblings share all of it, so it is capped as a group (see `model`).
+    pub household: bool,
 }
 
 const NAME_LEVELS: &[&str] = &["exact", "alternative or swapped", "similar", "different"];
@@ -62,6 +65,7 @@ pub(crate) fn comparisons(schema: &Schema) -> Vec<Comparison> {
             what: What::Given,
             levels: NAME_LEVELS,
             tf: true,
+            household: false,
         });
     }
     if schema
@@ -79,6 +83,7 @@ pub(crate) fn comparisons(schema: &Schema) -> Vec<Comparison> {
             what: What::Family,
             levels: FAMILY_LEVELS,
             tf: true,
+            household: true,
         });
     }
     for (i, s) in sources(schema).into_iter().enumerate() {
@@ -104,11 +109,19 @@ pub(crate) fn comparisons(schema: &Schema) -> Vec<Comparison> {
             Source::PlaceName(f) | Source::Text(f) => (field(*f), FUZZY_LEVELS, false),
             Source::Identifier(f) => (field(*f), ID_LEVELS, false),
         };
+        let household = matches!(
+            s,
+            Source::Parent(_)
+                | Source::PlaceCode(_)
+                | Source::PlaceName(_)
+                | Source::Nationality(_)
+        );
         out.push(Comparison {
             label,
             what: What::Feat(i, s),
             levels,
             tf,
+            household,
         });
     }
     out
@@ -121,10 +134,75 @@ fn similar(a: &[u32], b: &[u32], strs: Strs<'_>) -> bool {
     a.iter().any(|&x| {
         b.iter().any(|&y| {
             let (sx, sy) = (strs.get(x), strs.get(y));
-            (sx.len() >= 2 && sy.len() >= 2 && strsim::jaro_winkler(sx, sy) >= SIMILAR)
-                || (sx.len() >= 3 && sy.len() >= 3 && strsim::osa_distance(sx, sy) <= 1)
+            let (bx, by) = (sx.as_bytes(), sy.as_bytes());
+            (bx.len() >= 2 && by.len() >= 2 && jaro_winkler(bx, by) >= SIMILAR)
+                || (bx.len() >= 3 && by.len() >= 3 && one_edit(bx, by))
         })
     })
+}
+
+/// Jaro–Winkler on short ASCII keys without allocating (this runs for most compared pairs).
+pub(crate) fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
+    const MAX: usize = 64;
+    if a.is_empty() || b.is_empty() || a.len() > MAX || b.len() > MAX {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut used = [false; MAX];
+    let mut a_match = [0u8; MAX];
+    let mut matches = 0usize;
+    for (i, &ca) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        for j in lo..hi {
+            if !used[j] && b[j] == ca {
+                used[j] = true;
+                a_match[matches] = ca;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut k = 0;
+    let mut transpositions = 0;
+    for (j, &cb) in b.iter().enumerate() {
+        if used[j] {
+            if a_match[k] != cb {
+                transpositions += 1;
+            }
+            k += 1;
+        }
+    }
+    let m = matches as f64;
+    let jaro =
+        (m / a.len() as f64 + m / b.len() as f64 + (m - f64::from(transpositions / 2)) / m) / 3.0;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    jaro + prefix * 0.1 * (1.0 - jaro)
+}
+
+/// At most one insertion, deletion, substitution or adjacent transposition apart.
+pub(crate) fn one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if short.len() == long.len() {
+        let (sa, sb) = (&short[p + 1..], &long[p + 1..]);
+        sa == sb
+            || (p + 1 < short.len()
+                && short[p] == long[p + 1]
+                && short[p + 1] == long[p]
+                && short[p + 2..] == long[p + 2..])
+    } else {
+        short[p..] == long[p + 1..]
+    }
 }
 
 fn shares(a: &[u32], b: &[u32]) -> bool {
@@ -332,6 +410,25 @@ fn token_overlap(a: &str, b: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jaro_winkler_matches_the_reference() {
+        for (a, b) in [
+            ("mhmd", "mhmt"),
+            ("hmd", "mhmd"),
+            ("ysf", "ysf"),
+            ("krm", "slmn"),
+            ("martha", "marhta"),
+            ("a", "ab"),
+        ] {
+            let ours = jaro_winkler(a.as_bytes(), b.as_bytes());
+            assert!((ours - strsim::jaro_winkler(a, b)).abs() < 1e-9, "{a} {b}");
+        }
+        assert!(one_edit(b"mhmd", b"mhd"));
+        assert!(one_edit(b"mhmd", b"hmmd"));
+        assert!(one_edit(b"mhmd", b"mxmd"));
+        assert!(!one_edit(b"mhmd", b"hmdm"));
+    }
 
     #[test]
     fn swapped_digits_and_fields_are_near() {

@@ -179,7 +179,7 @@ impl Scorer {
             log_m0.push(cp.levels.first().map_or(0.0, |l| l.m.log2()));
             u0.push(cp.levels.first().map_or(1.0, |l| l.u));
         }
-        if !(p.matches_per_record > 0.0) {
+        if p.matches_per_record.is_nan() || p.matches_per_record <= 0.0 {
             return Err(MatchError::BadParams(
                 "matches_per_record must be positive".into(),
             ));
@@ -223,11 +223,14 @@ impl Scorer {
     /// The pair's total weight in bits (without the prior).
     pub(crate) fn bits(&self, a: &Prepared, b: &Prepared, strs: Strs<'_>, tf: &Tf) -> f64 {
         let mut sum = 0.0;
+        let mut household = Household::default();
         for (c, comp) in self.comps.iter().enumerate() {
             let (level, value) = comp.level(a, b, strs);
-            sum += self.weight(c, level, value, tf);
+            let w = self.weight(c, level, value, tf);
+            sum += w;
+            household.add(comp, w);
         }
-        sum
+        sum - household.excess()
     }
 
     pub(crate) fn explain(
@@ -237,11 +240,14 @@ impl Scorer {
         strs: Strs<'_>,
         tf: &Tf,
     ) -> Vec<FieldWeight> {
-        self.comps
+        let mut household = Household::default();
+        let mut out: Vec<FieldWeight> = self
+            .comps
             .iter()
             .enumerate()
             .map(|(c, comp)| {
                 let (level, value) = comp.level(a, b, strs);
+                household.add(comp, self.weight(c, level, value, tf));
                 FieldWeight {
                     field: comp.label.clone(),
                     level: if level == NULL {
@@ -256,7 +262,42 @@ impl Scorer {
                     weight: self.weight(c, level, value, tf),
                 }
             })
-            .collect()
+            .collect();
+        let excess = household.excess();
+        if excess > 0.0 {
+            out.push(FieldWeight {
+                field: "family evidence".into(),
+                level: "capped".into(),
+                weight: -excess,
+            });
+        }
+        out
+    }
+}
+
+/// Family name, parents, place and nationality all say "same family"; siblings agree on every
+/// one of them. Counted as independent they would add up to certainty that two siblings are
+/// one child. So their positive weights count in full only for the strongest, and for the rest
+/// up to `HOUSEHOLD_EXTRA` bits in all.
+const HOUSEHOLD_EXTRA: f64 = 4.0;
+
+#[derive(Default)]
+struct Household {
+    max: f64,
+    sum: f64,
+}
+
+impl Household {
+    fn add(&mut self, comp: &Comparison, w: f64) {
+        if comp.household && w > 0.0 {
+            self.sum += w;
+            self.max = self.max.max(w);
+        }
+    }
+
+    /// The bits above the cap, to take off.
+    fn excess(&self) -> f64 {
+        (self.sum - self.max - HOUSEHOLD_EXTRA).max(0.0)
     }
 }
 
@@ -280,55 +321,53 @@ fn level_of(pattern: u64, c: usize) -> u8 {
 /// Counts of level patterns, with how many pairs they stand for.
 pub(crate) type Patterns = FxHashMap<u64, f64>;
 
-/// EM over blocked pairs' patterns with u fixed from random pairs. Returns the parameters and
-/// the match rate among blocked pairs.
-pub(crate) fn train(
-    schema: &Schema,
-    comps: &[Comparison],
-    random: &Patterns,
-    blocked: &Patterns,
-) -> (Vec<ComparisonParams>, f64) {
-    // u: how often each level occurs among random pairs (nearly all non-matches).
+fn u_from_random(comps: &[Comparison], random: &Patterns) -> Vec<Vec<f64>> {
     let mut u: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.5; c.levels.len()]).collect();
     for (&pat, &n) in random {
         for (c, uc) in u.iter_mut().enumerate() {
-            let l = level_of(pat, c);
-            if let Some(x) = uc.get_mut(usize::from(l)) {
+            if let Some(x) = uc.get_mut(usize::from(level_of(pat, c))) {
                 *x += n;
             }
         }
     }
     normalise(&mut u);
-    // m: start from "agreement is likely for a match", then EM.
-    let mut m: Vec<Vec<f64>> = comps
-        .iter()
-        .map(|c| {
-            let k = c.levels.len();
-            (0..k)
-                .map(|l| 0.5_f64.powi(l as i32 + 1) + if l + 1 == k { 0.01 } else { 0.0 })
-                .collect()
-        })
-        .collect();
-    normalise(&mut m);
+    u
+}
+
+/// One EM run over patterns. Comparisons in `masked` (those the pairs were blocked on, which
+/// agree by construction) neither count in the likelihood nor get their m updated; with
+/// `fixed_m`, only the match rate is estimated.
+fn em(
+    comps: &[Comparison],
+    m: &mut [Vec<f64>],
+    u: &[Vec<f64>],
+    pats: &Patterns,
+    masked: &[bool],
+    fixed_m: bool,
+) -> f64 {
     let mut lambda = 0.1_f64;
-    let pats: Vec<(u64, f64)> = blocked.iter().map(|(&p, &n)| (p, n)).collect();
-    let total: f64 = pats.iter().map(|(_, n)| n).sum();
-    for _ in 0..60 {
-        let mut mc: Vec<Vec<f64>> = comps.iter().map(|c| vec![1e-3; c.levels.len()]).collect();
+    let total: f64 = pats.values().sum();
+    for _ in 0..100 {
+        let mut mc: Vec<Vec<f64>> = comps.iter().map(|c| vec![1e-4; c.levels.len()]).collect();
         let mut matched = 0.0;
-        for &(pat, n) in &pats {
-            let (mut pm, mut pu) = (lambda, 1.0 - lambda);
-            for c in 0..comps.len() {
+        for (&pat, &n) in pats {
+            let mut bits = (lambda / (1.0 - lambda)).log2();
+            let mut household = Household::default();
+            for (c, comp) in comps.iter().enumerate() {
+                if masked.get(c).copied().unwrap_or(false) {
+                    continue;
+                }
                 let l = usize::from(level_of(pat, c));
                 if let (Some(mv), Some(uv)) = (
                     m.get(c).and_then(|x| x.get(l)),
                     u.get(c).and_then(|x| x.get(l)),
                 ) {
-                    pm *= mv;
-                    pu *= uv;
+                    let w = (mv / uv).log2();
+                    bits += w;
+                    household.add(comp, w);
                 }
             }
-            let w = if pm + pu > 0.0 { pm / (pm + pu) } else { 0.0 };
+            let w = probability(bits - household.excess());
             matched += w * n;
             for (c, mcc) in mc.iter_mut().enumerate() {
                 if let Some(x) = mcc.get_mut(usize::from(level_of(pat, c))) {
@@ -343,13 +382,80 @@ pub(crate) fn train(
             lambda
         };
         let delta = (new_lambda - lambda).abs();
-        m = mc;
+        if !fixed_m {
+            for (c, row) in mc.into_iter().enumerate() {
+                if !masked.get(c).copied().unwrap_or(false)
+                    && let Some(slot) = m.get_mut(c)
+                {
+                    *slot = row;
+                }
+            }
+        }
         lambda = new_lambda;
         if delta < 1e-7 {
             break;
         }
     }
-    let _ = schema;
+    lambda
+}
+
+/// Trains m and u. `u` from random pairs (nearly all non-matches). `m` by one EM session per
+/// blocking rule over that rule's pairs, with the rule's own comparisons left out (they agree
+/// by construction, which would otherwise make every blocked pair look like a match); each
+/// comparison's m is the mean over the sessions that could see it. Then the match rate among
+/// all blocked pairs, with m and u fixed.
+pub(crate) fn train(
+    comps: &[Comparison],
+    random: &Patterns,
+    sessions: &[(Vec<bool>, Patterns)],
+    blocked: &Patterns,
+) -> (Vec<ComparisonParams>, f64) {
+    let u = u_from_random(comps, random);
+    let init: Vec<Vec<f64>> = comps
+        .iter()
+        .map(|c| {
+            let k = c.levels.len();
+            let mut row: Vec<f64> = (0..k)
+                .map(|l| if l == 0 { 0.8 } else { 0.15 / (k as f64) })
+                .collect();
+            if let Some(last) = row.last_mut() {
+                *last = 0.02;
+            }
+            row
+        })
+        .collect();
+    let mut sum: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.levels.len()]).collect();
+    let mut seen = vec![0usize; comps.len()];
+    for (masked, pats) in sessions {
+        let mut m = init.clone();
+        normalise(&mut m);
+        em(comps, &mut m, &u, pats, masked, false);
+        for c in 0..comps.len() {
+            if masked.get(c).copied().unwrap_or(false) {
+                continue;
+            }
+            if let (Some(s), Some(mr), Some(n)) = (sum.get_mut(c), m.get(c), seen.get_mut(c)) {
+                for (x, y) in s.iter_mut().zip(mr) {
+                    *x += y;
+                }
+                *n += 1;
+            }
+        }
+    }
+    let mut m: Vec<Vec<f64>> = sum
+        .into_iter()
+        .zip(&seen)
+        .zip(&init)
+        .map(|((row, &n), init)| {
+            if n == 0 {
+                init.clone()
+            } else {
+                row.into_iter().map(|x| x / n as f64).collect()
+            }
+        })
+        .collect();
+    normalise(&mut m);
+    let lambda = em(comps, &mut m, &u, blocked, &vec![false; comps.len()], true);
     let params = comps
         .iter()
         .zip(m.iter().zip(&u))

@@ -78,9 +78,28 @@ pub fn name_words(raw: &str) -> Vec<String> {
     }
     let mut words: Vec<String> = Vec::new();
     for w in native {
-        let ascii = any_ascii::any_ascii(&w).to_ascii_lowercase();
-        for part in ascii.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'' || c == '`')) {
-            let part: String = part.chars().filter(char::is_ascii_alphanumeric).collect();
+        // Letter by letter for scripts without written vowels, with a '.' between letters: "زهرا"
+        // is z-h-r, not the digraph "zh".
+        let ascii = if w.chars().any(is_arabic_letter) {
+            w.chars()
+                .map(|c| {
+                    let mut buf = [0u8; 4];
+                    any_ascii::any_ascii(c.encode_utf8(&mut buf))
+                })
+                .collect::<Vec<_>>()
+                .join(".")
+                .to_ascii_lowercase()
+        } else {
+            any_ascii::any_ascii(&w).to_ascii_lowercase()
+        };
+        for part in
+            ascii.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'' || c == '`' || c == '.'))
+        {
+            let part: String = part
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
+            let part = part.trim_matches('.').to_string();
             if !part.is_empty() {
                 words.push(part);
             }
@@ -89,23 +108,24 @@ pub fn name_words(raw: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(words.len());
     let mut pending: Option<String> = None;
     for w in words {
+        let plain = w.replace('.', "");
         if let Some(mut p) = pending.take() {
             // "abd al rahman": the article stays inside the compound.
             p.push_str(&w);
-            if PARTICLES.contains(&w.as_str()) {
+            if PARTICLES.contains(&plain.as_str()) {
                 pending = Some(p);
             } else {
                 out.push(p);
             }
             continue;
         }
-        if JOIN_NEXT.contains(&w.as_str()) {
+        if JOIN_NEXT.contains(&plain.as_str()) {
             pending = Some(w);
-        } else if JOIN_PREV.contains(&w.as_str()) && !out.is_empty() {
+        } else if JOIN_PREV.contains(&plain.as_str()) && !out.is_empty() {
             if let Some(last) = out.last_mut() {
                 last.push_str(&w);
             }
-        } else if !PARTICLES.contains(&w.as_str()) {
+        } else if !PARTICLES.contains(&plain.as_str()) {
             out.push(w);
         }
     }
@@ -146,7 +166,7 @@ pub fn skeleton(word: &str) -> String {
             }
             (b'p', _) => (Some(b'b'), 1),
             (b'g', _) => (Some(b'h'), 1),
-            (b'0'..=b'9', _) => (None, 1),
+            (b'0'..=b'9' | b'.', _) => (None, 1),
             (other, _) => (Some(other), 1),
         };
         if let Some(s) = sound
@@ -215,6 +235,9 @@ mod tests {
         same("عبدالرحمن", "Abd al-Rahman");
         same("Abdelrahman", "Abdulrahman");
         same("ذبیح الله", "Zabihullah");
+        same("زهرا", "Zahra");
+        same("سهراب", "Sohrab");
+        same("آية", "Aya");
         same("Zabih Ullah", "Zabihullah");
         same("Ahmad bin Ali", "Ahmad Ali");
         same("Abu Bakr", "Abubakr");

@@ -1,0 +1,290 @@
+//! `cargo bench -p haven-matching --bench linkage -- [N] [easy|hard] [--index]`
+//!
+//! Dedupes N synthetic records with known truth (haven-synth's linkage generator) end to end:
+//! prepare, block, train (EM), score. Prints precision, recall, F1, wall time and peak memory
+//! (VmHWM). With `--index`, also builds an incremental index of the N records and times top-10
+//! queries. Run one size per process so the peak memory is that size's.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use haven_matching::{Index, Kind, Linkage, Record, Schema, Silent, Value, Ymd};
+use haven_synth::{LinkageData, LinkageSetting, linkage};
+
+fn schema() -> Schema {
+    Schema::new([
+        ("given_name", Kind::GivenName),
+        ("family_name", Kind::FamilyName),
+        ("other_name", Kind::OtherName),
+        ("father_name", Kind::ParentName),
+        ("mother_name", Kind::ParentName),
+        ("sex", Kind::Sex),
+        ("date_of_birth", Kind::Date),
+        ("age", Kind::Age),
+        ("nationality", Kind::Nationality),
+        ("place_code", Kind::PlaceCode),
+    ])
+}
+
+fn ymd(s: &str) -> Option<Ymd> {
+    let p: Vec<&str> = s.split('-').collect();
+    let y = p.first()?.parse().ok()?;
+    match p.len() {
+        1 => Some(Ymd {
+            year: y,
+            month: None,
+            day: None,
+        }),
+        3 => Ymd::day(y, p[1].parse().ok()?, p[2].parse().ok()?),
+        _ => None,
+    }
+}
+
+fn records(d: &LinkageData) -> Vec<Record> {
+    d.rows
+        .iter()
+        .map(|r| {
+            let t = |i: usize| {
+                if r[i].is_empty() {
+                    Value::Missing
+                } else {
+                    Value::Text(r[i].clone())
+                }
+            };
+            let age = match (r[8].parse::<f32>(), ymd(&r[9])) {
+                (Ok(years), Some(on)) => Value::Age { years, on },
+                _ => Value::Missing,
+            };
+            Record {
+                id: r[0].clone(),
+                values: vec![
+                    t(1),
+                    t(2),
+                    t(3),
+                    t(4),
+                    t(5),
+                    t(6),
+                    ymd(&r[7]).map_or(Value::Missing, Value::Date),
+                    age,
+                    t(10),
+                    t(11),
+                ],
+            }
+        })
+        .collect()
+}
+
+fn peak_mib() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let setting = if args.iter().any(|a| a == "easy") {
+        LinkageSetting::Easy
+    } else {
+        LinkageSetting::Hard
+    };
+    let with_index = args.iter().any(|a| a == "--index");
+    let today = time::Date::from_calendar_date(2026, time::Month::June, 1).unwrap();
+    let data = linkage(42, n, setting, today);
+    let recs = records(&data);
+    let truth = data.true_pairs();
+    println!(
+        "records {} ({setting:?}), true pairs {truth}, before matching peak {:.0} MiB",
+        recs.len(),
+        peak_mib()
+    );
+
+    let schema = schema();
+    let t0 = Instant::now();
+    let job = Linkage::dedupe(&schema, &recs, &Silent).unwrap();
+    let t_prep = t0.elapsed();
+    let params = job.train(&Silent);
+    let t_train = t0.elapsed();
+    let pairs = job.score(&params, 0.5, &Silent).unwrap();
+    let total = t0.elapsed();
+    let tp = pairs
+        .iter()
+        .filter(|m| data.entity[m.left] == data.entity[m.right])
+        .count() as f64;
+    let precision = tp / pairs.len().max(1) as f64;
+    let recall = tp / truth.max(1) as f64;
+    let f1 = 2.0 * precision * recall / (precision + recall).max(1e-9);
+    let mut by_entity = std::collections::HashMap::<u32, Vec<usize>>::new();
+    for (i, e) in data.entity.iter().enumerate() {
+        by_entity.entry(*e).or_default().push(i);
+    }
+    let blocked_true = by_entity
+        .values()
+        .filter(|v| v.len() == 2)
+        .filter(|v| job.is_candidate(v[0], v[1]))
+        .count() as f64;
+    println!(
+        "dedupe: candidates {} | blocking recall {:.4} | precision {precision:.4} recall {recall:.4} F1 {f1:.4}",
+        job.candidate_pairs(),
+        blocked_true / truth.max(1) as f64
+    );
+    println!(
+        "time: prepare+block {:.2}s, train {:.2}s, score {:.2}s, total {:.2}s | peak {:.0} MiB",
+        t_prep.as_secs_f64(),
+        (t_train - t_prep).as_secs_f64(),
+        (total - t_train).as_secs_f64(),
+        total.as_secs_f64(),
+        peak_mib()
+    );
+    // Calibration: predicted against observed, by band.
+    for (lo, hi) in [(0.5, 0.8), (0.8, 0.95), (0.95, 0.99), (0.99, 1.01)] {
+        let band: Vec<_> = pairs
+            .iter()
+            .filter(|m| m.probability >= lo && m.probability < hi)
+            .collect();
+        if band.is_empty() {
+            continue;
+        }
+        let mean = band.iter().map(|m| m.probability).sum::<f64>() / band.len() as f64;
+        let hit = band
+            .iter()
+            .filter(|m| data.entity[m.left] == data.entity[m.right])
+            .count() as f64
+            / band.len() as f64;
+        println!(
+            "  calibration [{lo:.2},{hi:.2}): {} pairs, predicted {mean:.3}, observed {hit:.3}",
+            band.len()
+        );
+    }
+    let lambda_line: Vec<String> = params
+        .weights()
+        .iter()
+        .map(|(f, l)| {
+            format!(
+                "{f}[{}]",
+                l.iter()
+                    .map(|(_, w)| format!("{w:+.1}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
+        .collect();
+    println!("  weights: {}", lambda_line.join(" "));
+    println!("  matches per record {:.4}", params.matches_per_record);
+    if std::env::var("BENCH_DEBUG").is_ok() {
+        for c in &params.comparisons {
+            println!(
+                "    {}: {}",
+                c.label,
+                c.levels
+                    .iter()
+                    .map(|l| format!("{} m={:.4} u={:.5}", l.label, l.m, l.u))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+        }
+        let mut shown = 0;
+        let mut bad = 0;
+        for m in job
+            .score(&params, 0.0, &Silent)
+            .unwrap()
+            .iter()
+            .filter(|m| data.entity[m.left] == data.entity[m.right])
+        {
+            if m.explanation[0].level == "different" && bad < 8 {
+                println!(
+                    "    given differs: {:?} / {:?}",
+                    &data.rows[m.left][1..4],
+                    &data.rows[m.right][1..4]
+                );
+                bad += 1;
+            }
+        }
+        for v in by_entity.values().filter(|v| v.len() == 2) {
+            if !job.is_candidate(v[0], v[1]) && shown < 12 {
+                println!(
+                    "    missed: {:?}\n            {:?}",
+                    data.rows[v[0]], data.rows[v[1]]
+                );
+                shown += 1;
+            }
+        }
+    }
+    drop(pairs);
+    drop(job);
+
+    if with_index {
+        let t = Instant::now();
+        let mut index = Index::new(params).unwrap();
+        let base: Vec<Record> = recs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !data.second[*i])
+            .map(|(_, r)| r.clone())
+            .collect();
+        index.extend(&base).unwrap();
+        let built = t.elapsed();
+        let queries: Vec<(usize, Record)> = recs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| data.second[*i])
+            .take(2000)
+            .map(|(i, r)| {
+                (
+                    i,
+                    Record {
+                        id: format!("q{}", r.id),
+                        ..r.clone()
+                    },
+                )
+            })
+            .collect();
+        let first_of: std::collections::HashMap<u32, String> = recs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !data.second[*i])
+            .map(|(i, r)| (data.entity[i], r.id.clone()))
+            .collect();
+        let mut lat = Vec::new();
+        let mut found = 0;
+        for (i, q) in &queries {
+            let t = Instant::now();
+            let top = index.top_k(q, 10).unwrap();
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            let want = first_of.get(&data.entity[*i]);
+            if top.iter().any(|c| Some(&c.id) == want) {
+                found += 1;
+            }
+        }
+        lat.sort_by(f64::total_cmp);
+        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize];
+        // Update and remove keep working on the big index.
+        let t = Instant::now();
+        let some = base.iter().take(1000).cloned().collect::<Vec<_>>();
+        for r in &some {
+            index.upsert(r).unwrap();
+        }
+        let upd = t.elapsed().as_secs_f64() * 1000.0 / some.len() as f64;
+        let removed: HashSet<&str> = some.iter().take(100).map(|r| r.id.as_str()).collect();
+        for id in &removed {
+            index.remove(id);
+        }
+        println!(
+            "index: {} records built in {:.2}s | top-10 over {} queries: p50 {:.3} ms, p99 {:.3} ms, true record in top 10: {:.4} | upsert {:.3} ms | peak {:.0} MiB",
+            base.len(),
+            built.as_secs_f64(),
+            queries.len(),
+            pct(0.5),
+            pct(0.99),
+            f64::from(found) / queries.len().max(1) as f64,
+            upd,
+            peak_mib()
+        );
+    }
+}
