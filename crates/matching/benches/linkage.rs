@@ -142,6 +142,21 @@ fn main() {
         total.as_secs_f64(),
         peak_mib()
     );
+    if std::env::var("BENCH_FP").is_ok() {
+        for m in pairs
+            .iter()
+            .filter(|m| data.entity[m.left] != data.entity[m.right])
+            .take(6)
+        {
+            println!(
+                "FP {:.3} {:?}\n   {:?}\n   {}",
+                m.probability,
+                data.rows[m.left],
+                data.rows[m.right],
+                haven_matching::explain_line(&m.explanation)
+            );
+        }
+    }
     // Calibration: predicted against observed, by band.
     for (lo, hi) in [(0.5, 0.8), (0.8, 0.95), (0.95, 0.99), (0.99, 1.01)] {
         let band: Vec<_> = pairs
@@ -191,9 +206,18 @@ fn main() {
         }
         let mut shown = 0;
         let mut bad = 0;
-        for m in job
-            .score(&params, 0.0, &Silent)
-            .unwrap()
+        let all = job.score(&params, 0.0, &Silent).unwrap();
+        let mut dist = std::collections::BTreeMap::<(String, String), usize>::new();
+        for m in all
+            .iter()
+            .filter(|m| data.entity[m.left] == data.entity[m.right])
+        {
+            for w in &m.explanation {
+                *dist.entry((w.field.clone(), w.level.clone())).or_default() += 1;
+            }
+        }
+        println!("    true-pair levels: {dist:?}");
+        for m in all
             .iter()
             .filter(|m| data.entity[m.left] == data.entity[m.right])
         {

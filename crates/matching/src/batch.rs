@@ -297,11 +297,16 @@ impl Linkage {
             .reduce(Patterns::default, merge_patterns);
         progress.advance(1);
         let sessions: Vec<(Vec<bool>, Patterns)> = self
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(_, rule)| rule.identifies())
-            .map(|(r, rule)| (rule.masks(&self.comps), self.rule_patterns(r)))
+            .session_rules()
+            .into_iter()
+            .map(|r| {
+                let masks = self
+                    .rules
+                    .get(r)
+                    .map(|rule| rule.masks(&self.comps))
+                    .unwrap_or_default();
+                (masks, self.rule_patterns(r))
+            })
             .collect();
         let sample = (self.pairs / EM_SAMPLE_PAIRS).max(1);
         let blocked = self.fold_pairs(
@@ -324,14 +329,26 @@ impl Linkage {
         crate::model::params(&self.schema, comparisons, per_record)
     }
 
-    /// Level patterns of (a sample of) the pairs in one rule's blocks, whichever rule came first.
+    /// The rules to train m on, surest first (see `model::train`).
+    fn session_rules(&self) -> Vec<usize> {
+        let mut ranked: Vec<(u8, usize)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.session_rank().map(|k| (k, i)))
+            .collect();
+        ranked.sort_unstable();
+        ranked.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Level patterns of (a sample of) the pairs in one rule's blocks.
     fn rule_patterns(&self, r: usize) -> Patterns {
         let (Some(bl), Some(members)) = (self.blocks.get(r), self.members.get(r)) else {
             return Patterns::default();
         };
         let pairs: u64 = bl
             .iter()
-            .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s - 1) / 2)
+            .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s).saturating_sub(1) / 2)
             .sum();
         let sample = (pairs / SESSION_PAIRS).max(1);
         let strs = self.strs();
@@ -377,7 +394,7 @@ impl Linkage {
             Some(s) => s,
             None => self.recs.len().saturating_sub(1),
         };
-        let prior = scorer.prior_bits(others);
+        let prior = scorer.prior_bits(others as f64);
         let strs = self.strs();
         progress.stage("scoring", self.pairs);
         let counter = std::sync::atomic::AtomicU64::new(0);

@@ -169,22 +169,30 @@ impl Rule {
     }
 
     /// Which comparisons this rule's parts agree on by construction.
-    /// Whether pairs blocked by this rule are mostly the same person rather than the same
-    /// family or the same common name: the given name or day of birth, tied to a parent or
-    /// the day of birth. Only these train m (siblings share
-    /// everything else, and EM would learn "same family" instead of "same child").
-    pub(crate) fn identifies(&self) -> bool {
-        let person = self
+    /// Where this rule's pairs rank as a training session: same given name (or family name)
+    /// and birth day first, then the name with a parent. `None`: not a session (its pairs are
+    /// too often relatives or namesakes).
+    pub(crate) fn session_rank(&self) -> Option<u8> {
+        let has = |f: fn(&Part) -> bool| self.0.iter().any(f);
+        let day = has(|p| matches!(p, Part::BirthDay(_)));
+        let given = has(|p| matches!(p, Part::Given | Part::GivenFamily));
+        let family = has(|p| matches!(p, Part::Family | Part::GivenFamily));
+        let parents = self
             .0
             .iter()
-            .any(|p| matches!(p, Part::GivenFamily | Part::Given | Part::BirthDay(_)));
-        let tie = self
-            .0
-            .iter()
-            .any(|p| matches!(p, Part::Parent(_) | Part::BirthDay(_)));
-        person && tie
+            .filter(|p| matches!(p, Part::Parent(_)))
+            .count();
+        let region = has(|p| matches!(p, Part::Region(_)));
+        match () {
+            _ if given && day => Some(0),
+            _ if family && day => Some(1),
+            _ if given && family && parents >= 1 && !region => Some(2),
+            _ if given && parents >= 2 && !region => Some(3),
+            _ => None,
+        }
     }
 
+    /// The comparisons a rule agrees on by construction: left out of its EM session.
     pub(crate) fn masks(&self, comps: &[Comparison]) -> Vec<bool> {
         comps
             .iter()

@@ -181,7 +181,7 @@ impl Index {
         cands.sort_unstable();
         cands.dedup();
         let others = self.len().saturating_sub(usize::from(own.is_some()));
-        let prior = self.scorer.prior_bits(others);
+        let prior = self.scorer.prior_bits(others as f64);
         let mut scored: Vec<(f64, u32)> = cands
             .into_iter()
             .filter(|&s| Some(s) != own)

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::MatchError;
-use crate::compare::{Comparison, NULL, comparisons};
+use crate::compare::{Comparison, NULL, What, comparisons};
 use crate::prepare::{Prepared, Strs};
 use crate::schema::Schema;
 
@@ -194,8 +194,8 @@ impl Scorer {
     }
 
     /// The prior log2-odds that a record matches one given record among `others`.
-    pub(crate) fn prior_bits(&self, others: usize) -> f64 {
-        let p = (self.matches_per_record / others.max(1) as f64).clamp(1e-12, 0.5);
+    pub(crate) fn prior_bits(&self, others: f64) -> f64 {
+        let p = (self.matches_per_record / others.max(1.0)).clamp(1e-12, 0.5);
         (p / (1.0 - p)).log2()
     }
 
@@ -229,6 +229,7 @@ impl Scorer {
             let w = self.weight(c, level, value, tf);
             sum += w;
             household.add(comp, w);
+            household.level(comp, level);
         }
         sum - household.excess()
     }
@@ -248,6 +249,7 @@ impl Scorer {
             .map(|(c, comp)| {
                 let (level, value) = comp.level(a, b, strs);
                 household.add(comp, self.weight(c, level, value, tf));
+                household.level(comp, level);
                 FieldWeight {
                     field: comp.label.clone(),
                     level: if level == NULL {
@@ -267,7 +269,11 @@ impl Scorer {
         if excess > 0.0 {
             out.push(FieldWeight {
                 field: "family evidence".into(),
-                level: "capped".into(),
+                level: if household.sibling_like {
+                    "not counted: given names differ".into()
+                } else {
+                    "capped".into()
+                },
                 weight: -excess,
             });
         }
@@ -278,13 +284,16 @@ impl Scorer {
 /// Family name, parents, place and nationality all say "same family"; siblings agree on every
 /// one of them. Counted as independent they would add up to certainty that two siblings are
 /// one child. So their positive weights count in full only for the strongest, and for the rest
-/// up to `HOUSEHOLD_EXTRA` bits in all.
+/// up to `HOUSEHOLD_EXTRA` bits in all; and not at all when the given names differ outright.
 const HOUSEHOLD_EXTRA: f64 = 4.0;
 
 #[derive(Default)]
 struct Household {
     max: f64,
     sum: f64,
+    /// The given names disagree: two children of one family look exactly like this, so the
+    /// family evidence says nothing about being the same child.
+    sibling_like: bool,
 }
 
 impl Household {
@@ -295,9 +304,19 @@ impl Household {
         }
     }
 
+    fn level(&mut self, comp: &Comparison, level: u8) {
+        if matches!(comp.what, What::Given) && usize::from(level) + 1 == comp.levels.len() {
+            self.sibling_like = true;
+        }
+    }
+
     /// The bits above the cap, to take off.
     fn excess(&self) -> f64 {
-        (self.sum - self.max - HOUSEHOLD_EXTRA).max(0.0)
+        if self.sibling_like {
+            self.sum
+        } else {
+            (self.sum - self.max - HOUSEHOLD_EXTRA).max(0.0)
+        }
     }
 }
 
@@ -334,25 +353,29 @@ fn u_from_random(comps: &[Comparison], random: &Patterns) -> Vec<Vec<f64>> {
     u
 }
 
-/// One EM run over patterns. Comparisons in `masked` (those the pairs were blocked on, which
-/// agree by construction) neither count in the likelihood nor get their m updated; with
-/// `fixed_m`, only the match rate is estimated.
+/// One EM run over patterns with u fixed. Comparisons in `masked` do not count in the
+/// likelihood; only those in `learn` get their m updated (none: only the match rate).
+/// Family evidence is capped in the posterior as in scoring (see [`Household`]).
 fn em(
     comps: &[Comparison],
     m: &mut [Vec<f64>],
     u: &[Vec<f64>],
     pats: &Patterns,
     masked: &[bool],
-    fixed_m: bool,
+    learn: &[bool],
 ) -> f64 {
     let mut lambda = 0.1_f64;
     let total: f64 = pats.values().sum();
+    if total <= 0.0 {
+        return lambda;
+    }
     for _ in 0..100 {
         let mut mc: Vec<Vec<f64>> = comps.iter().map(|c| vec![1e-4; c.levels.len()]).collect();
         let mut matched = 0.0;
+        let prior = (lambda / (1.0 - lambda)).log2();
         for (&pat, &n) in pats {
-            let mut bits = (lambda / (1.0 - lambda)).log2();
-            let mut household = Household::default();
+            let mut h = Household::default();
+            let mut bits = prior;
             for (c, comp) in comps.iter().enumerate() {
                 if masked.get(c).copied().unwrap_or(false) {
                     continue;
@@ -364,31 +387,26 @@ fn em(
                 ) {
                     let w = (mv / uv).log2();
                     bits += w;
-                    household.add(comp, w);
+                    h.add(comp, w);
                 }
+                h.level(comp, level_of(pat, c));
             }
-            let w = probability(bits - household.excess());
-            matched += w * n;
-            for (c, mcc) in mc.iter_mut().enumerate() {
-                if let Some(x) = mcc.get_mut(usize::from(level_of(pat, c))) {
-                    *x += w * n;
+            let p = probability(bits - h.excess());
+            matched += p * n;
+            for (c, row) in mc.iter_mut().enumerate() {
+                if let Some(x) = row.get_mut(usize::from(level_of(pat, c))) {
+                    *x += p * n;
                 }
             }
         }
         normalise(&mut mc);
-        let new_lambda = if total > 0.0 {
-            (matched / total).clamp(1e-9, 0.999)
-        } else {
-            lambda
-        };
+        let new_lambda = (matched / total).clamp(1e-9, 0.999);
         let delta = (new_lambda - lambda).abs();
-        if !fixed_m {
-            for (c, row) in mc.into_iter().enumerate() {
-                if !masked.get(c).copied().unwrap_or(false)
-                    && let Some(slot) = m.get_mut(c)
-                {
-                    *slot = row;
-                }
+        for (c, row) in mc.into_iter().enumerate() {
+            if learn.get(c).copied().unwrap_or(false)
+                && let Some(slot) = m.get_mut(c)
+            {
+                *slot = row;
             }
         }
         lambda = new_lambda;
@@ -399,11 +417,13 @@ fn em(
     lambda
 }
 
-/// Trains m and u. `u` from random pairs (nearly all non-matches). `m` by one EM session per
-/// blocking rule over that rule's pairs, with the rule's own comparisons left out (they agree
-/// by construction, which would otherwise make every blocked pair look like a match); each
-/// comparison's m is the mean over the sessions that could see it. Then the match rate among
-/// all blocked pairs, with m and u fixed.
+/// Trains m and u. `u` from random pairs (nearly all non-matches, strangers). `m` by EM
+/// sessions over the pairs of one blocking rule each, with the rule's own comparisons left out
+/// (they agree by construction). Only rules whose pairs are nearly all the same *child* serve
+/// (same given or family name and the same day of birth): on the others, relatives and
+/// namesakes share origin, nationality and country, which u from strangers cannot know, and EM
+/// drifts to "same family". Each comparison takes its m from the first session that sees it;
+/// the rest is learnt over all candidate pairs; then the match rate, with m and u fixed.
 pub(crate) fn train(
     comps: &[Comparison],
     random: &Patterns,
@@ -424,38 +444,36 @@ pub(crate) fn train(
             row
         })
         .collect();
-    let mut sum: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.0; c.levels.len()]).collect();
-    let mut seen = vec![0usize; comps.len()];
+    let mut m = init.clone();
+    normalise(&mut m);
+    let mut learnt = vec![false; comps.len()];
     for (masked, pats) in sessions {
-        let mut m = init.clone();
-        normalise(&mut m);
-        em(comps, &mut m, &u, pats, masked, false);
+        let mut sm = m.clone();
+        // A session learns only what no surer session has: re-learning the rest here would let
+        // the relatives and namesakes among its pairs pull it towards "same family".
+        let learn: Vec<bool> = masked.iter().zip(&learnt).map(|(x, l)| !x && !l).collect();
+        if !learn.contains(&true) {
+            continue;
+        }
+        em(comps, &mut sm, &u, pats, masked, &learn);
         for c in 0..comps.len() {
-            if masked.get(c).copied().unwrap_or(false) {
-                continue;
-            }
-            if let (Some(s), Some(mr), Some(n)) = (sum.get_mut(c), m.get(c), seen.get_mut(c)) {
-                for (x, y) in s.iter_mut().zip(mr) {
-                    *x += y;
+            if !masked.get(c).copied().unwrap_or(true) && !learnt.get(c).copied().unwrap_or(true) {
+                if let (Some(slot), Some(row)) = (m.get_mut(c), sm.get(c)) {
+                    slot.clone_from(row);
                 }
-                *n += 1;
+                if let Some(l) = learnt.get_mut(c) {
+                    *l = true;
+                }
             }
         }
     }
-    let mut m: Vec<Vec<f64>> = sum
-        .into_iter()
-        .zip(&seen)
-        .zip(&init)
-        .map(|((row, &n), init)| {
-            if n == 0 {
-                init.clone()
-            } else {
-                row.into_iter().map(|x| x / n as f64).collect()
-            }
-        })
-        .collect();
-    normalise(&mut m);
-    let lambda = em(comps, &mut m, &u, blocked, &vec![false; comps.len()], true);
+    // What no session could see (the birth date, pinned by both surest rules) is learnt over
+    // all candidate pairs with everything else fixed: by then the names and parents tell
+    // relatives and namesakes from the same child.
+    let none = vec![false; comps.len()];
+    let rest: Vec<bool> = learnt.iter().map(|x| !x).collect();
+    em(comps, &mut m, &u, blocked, &none, &rest);
+    let lambda = em(comps, &mut m, &u, blocked, &none, &none);
     let params = comps
         .iter()
         .zip(m.iter().zip(&u))

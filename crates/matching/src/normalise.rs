@@ -176,7 +176,7 @@ pub fn skeleton(word: &str) -> String {
         }
         i += used;
     }
-    if out.len() > 1 && out.last() == Some(&b'h') {
+    if out.last() == Some(&b'h') {
         out.pop();
     }
     if out.is_empty() {

@@ -132,7 +132,7 @@ const HARD: Rates = Rates {
     second: 0.3,
     native_first: 0.7,
     variant: 0.7,
-    typo: 0.12,
+    typo: 0.05,
     swap: 0.1,
     nickname: 0.15,
     age_instead: 0.3,
@@ -168,6 +168,7 @@ pub fn linkage(seed: u64, n: usize, setting: Setting, today: Date) -> LinkageDat
         );
         let children = weighted(&mut rng, &[(1, 6), (2, 3), (3, 2)]);
         let eldest_days = rng.random_range(365..18 * 365);
+        let mut used: Vec<Option<&str>> = Vec::new();
         for c in 0..children {
             let sex = if rng.random_bool(0.5) {
                 Sex::Male
@@ -186,7 +187,17 @@ pub fn linkage(seed: u64, n: usize, setting: Setting, today: Date) -> LinkageDat
                     given = Parts(vec![*first]);
                 }
             }
-            let age_days = (eldest_days - c * rng.random_range(400..2200)).max(30);
+            // Parents do not give two living children the same first name.
+            let first_of = |p: &Parts| p.0.first().map(|n| n.0);
+            if used.contains(&first_of(&given)) {
+                continue;
+            }
+            used.push(first_of(&given));
+            let mut age_days = eldest_days - c * rng.random_range(400..2200);
+            if age_days < 30 {
+                // Younger than the gap allows: a baby born any day of the last two years.
+                age_days = rng.random_range(30..730);
+            }
             let born = today - Duration::days(i64::from(age_days));
             let child = Child {
                 origin,
