@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
-use crate::block::{Rule, rules};
+use crate::block::{Rule, rules, wide_birth};
 use crate::compare::{Comparison, comparisons};
 use crate::model::{FieldWeight, Params, Patterns, Scorer, Tf, pattern, probability, train};
 use crate::prepare::{Interner, Prepared, Strs, normalise, sources};
@@ -42,6 +42,10 @@ pub struct Linkage {
     blocks: Vec<Vec<(u64, u32, u32)>>,
     members: Vec<Vec<u32>>,
     capped: Vec<FxHashSet<u64>>,
+    /// Per rule: only pairs with a guessed age are new under it.
+    ages_only: Vec<bool>,
+    /// Per record: its birth is a guessed age.
+    wide: Vec<bool>,
     tf: Tf,
     pairs: u64,
 }
@@ -148,6 +152,8 @@ impl Linkage {
             capped.push(cap);
             progress.advance(1);
         }
+        let ages_only = rules.iter().map(Rule::for_ages_only).collect();
+        let wide = recs.iter().map(wide_birth).collect();
         let mut me = Self {
             schema: schema.clone(),
             comps,
@@ -159,6 +165,8 @@ impl Linkage {
             blocks,
             members,
             capped,
+            ages_only,
+            wide,
             tf,
             pairs: 0,
         };
@@ -228,11 +236,16 @@ impl Linkage {
                 else {
                     return acc;
                 };
+                let ages_only = self.ages_only.get(r).copied().unwrap_or(false);
+                let wide = |i: u32| self.wide.get(i as usize).copied().unwrap_or(false);
                 for (x, &i) in m.iter().enumerate() {
                     for &j in m.iter().skip(x + 1) {
                         if let Some(s) = self.split
                             && ((i as usize) < s) == ((j as usize) < s)
                         {
+                            continue;
+                        }
+                        if ages_only && !wide(i) && !wide(j) {
                             continue;
                         }
                         if self.covered_before(r, i, j) {
@@ -296,7 +309,7 @@ impl Linkage {
             })
             .reduce(Patterns::default, merge_patterns);
         progress.advance(1);
-        let sessions: Vec<(Vec<bool>, Patterns)> = self
+        let sessions: Vec<(Vec<bool>, Patterns, f64)> = self
             .session_rules()
             .into_iter()
             .map(|r| {
@@ -305,7 +318,8 @@ impl Linkage {
                     .get(r)
                     .map(|rule| rule.masks(&self.comps))
                     .unwrap_or_default();
-                (masks, self.rule_patterns(r))
+                let (pats, scale) = self.rule_patterns(r);
+                (masks, pats, scale)
             })
             .collect();
         let sample = (self.pairs / EM_SAMPLE_PAIRS).max(1);
@@ -319,7 +333,8 @@ impl Linkage {
             },
             merge_patterns,
         );
-        let (comparisons, lambda) = train(&self.comps, &random, &sessions, &blocked);
+        let (comparisons, lambda) =
+            train(&self.comps, &random, &sessions, &blocked, self.pairs as f64);
         progress.advance(1);
         let true_pairs = lambda * self.pairs as f64;
         let per_record = match self.split {
@@ -341,10 +356,11 @@ impl Linkage {
         ranked.into_iter().map(|(_, i)| i).collect()
     }
 
-    /// Level patterns of (a sample of) the pairs in one rule's blocks.
-    fn rule_patterns(&self, r: usize) -> Patterns {
+    /// Level patterns of (a sample of) the pairs in one rule's blocks, and how many pairs each
+    /// sampled one stands for.
+    fn rule_patterns(&self, r: usize) -> (Patterns, f64) {
         let (Some(bl), Some(members)) = (self.blocks.get(r), self.members.get(r)) else {
-            return Patterns::default();
+            return (Patterns::default(), 1.0);
         };
         let pairs: u64 = bl
             .iter()
@@ -352,7 +368,8 @@ impl Linkage {
             .sum();
         let sample = (pairs / SESSION_PAIRS).max(1);
         let strs = self.strs();
-        bl.par_iter()
+        let pats = bl
+            .par_iter()
             .filter(|(k, _, _)| {
                 sample == 1 || (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % sample == 0
             })
@@ -374,7 +391,8 @@ impl Linkage {
                 }
                 acc
             })
-            .reduce(Patterns::default, merge_patterns)
+            .reduce(Patterns::default, merge_patterns);
+        (pats, sample as f64)
     }
 
     /// Scores every blocked pair and returns those at or above `threshold`, most probable first.

@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 use rustc_hash::FxHasher;
 
 use crate::compare::{Comparison, What};
-use crate::prepare::{Feat, Prepared, Source};
+use crate::prepare::{AGE_SLACK_DAYS, Feat, Prepared, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
@@ -19,7 +19,9 @@ enum Part {
     /// The first name of the n-th parent comparison (feature index).
     Parent(usize),
     BirthDay(usize),
-    BirthYear(usize),
+    /// The year of birth: 0 the middle of what is known; for a guessed age, 1 the earliest and
+    /// 2 the latest year it allows (so an age a year off still meets the date of birth).
+    BirthYear(usize, u8),
     /// The first administrative level of a P-code (country + two characters).
     Region(usize),
     Ident(usize),
@@ -55,7 +57,9 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let gf = (given && family).then_some(Part::GivenFamily);
     let g = given.then_some(Part::Given);
     let f = family.then_some(Part::Family);
-    let year = birth.map(Part::BirthYear);
+    let year = birth.map(|i| Part::BirthYear(i, 0));
+    let early = birth.map(|i| Part::BirthYear(i, 1));
+    let late = birth.map(|i| Part::BirthYear(i, 2));
     let region = comps
         .iter()
         .find_map(|c| match c.what {
@@ -87,6 +91,15 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
         &mut out,
         vec![p1.map(Part::Parent), p2.map(Part::Parent), region],
     );
+    push(&mut out, vec![day, region]);
+    for y in [early, late] {
+        push(&mut out, vec![gf, y]);
+        push(&mut out, vec![g, p1.map(Part::Parent), y]);
+        push(
+            &mut out,
+            vec![p1.map(Part::Parent), p2.map(Part::Parent), y],
+        );
+    }
     if birth.is_none() {
         push(&mut out, vec![gf]);
         push(&mut out, vec![g, p1.map(Part::Parent)]);
@@ -103,6 +116,17 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
         push(&mut out, vec![f]);
     }
     out
+}
+
+/// Spans wider than this (days) are guessed ages, not dates.
+const WIDE: i32 = 400;
+
+/// Whether a record's birth is a guessed age (a wide span): only pairs with such a record are
+/// new in the rules on the earliest or latest birth year.
+pub(crate) fn wide_birth(p: &Prepared) -> bool {
+    p.feats
+        .iter()
+        .any(|f| matches!(f, Feat::Span { lo, hi, .. } if hi - lo > WIDE))
 }
 
 fn year_of(day: i32) -> i32 {
@@ -139,8 +163,15 @@ impl Rule {
                     }) => Some(*lo as u64),
                     _ => None,
                 },
-                Part::BirthYear(i) => match p.feats.get(i) {
-                    Some(Feat::Span { lo, hi, .. }) => Some(year_of(lo.midpoint(*hi)) as u64),
+                Part::BirthYear(i, which) => match p.feats.get(i) {
+                    Some(Feat::Span { lo, hi, .. }) => {
+                        let y = match which {
+                            1 if hi - lo > WIDE => year_of(lo + AGE_SLACK_DAYS),
+                            2 if hi - lo > WIDE => year_of(hi - AGE_SLACK_DAYS),
+                            _ => year_of(lo.midpoint(*hi)),
+                        };
+                        Some(y as u64)
+                    }
                     _ => None,
                 },
                 Part::Region(i) => match p.feats.get(i) {
@@ -177,17 +208,9 @@ impl Rule {
         let day = has(|p| matches!(p, Part::BirthDay(_)));
         let given = has(|p| matches!(p, Part::Given | Part::GivenFamily));
         let family = has(|p| matches!(p, Part::Family | Part::GivenFamily));
-        let parents = self
-            .0
-            .iter()
-            .filter(|p| matches!(p, Part::Parent(_)))
-            .count();
-        let region = has(|p| matches!(p, Part::Region(_)));
         match () {
             _ if given && day => Some(0),
             _ if family && day => Some(1),
-            _ if given && family && parents >= 1 && !region => Some(2),
-            _ if given && parents >= 2 && !region => Some(3),
             _ => None,
         }
     }
@@ -203,7 +226,7 @@ impl Rule {
                     (
                         Part::Parent(i)
                         | Part::BirthDay(i)
-                        | Part::BirthYear(i)
+                        | Part::BirthYear(i, _)
                         | Part::Region(i)
                         | Part::Ident(i),
                         What::Feat(j, _),
@@ -212,6 +235,13 @@ impl Rule {
                 })
             })
             .collect()
+    }
+
+    /// Rules on the earliest or latest birth year only add pairs with a guessed age.
+    pub(crate) fn for_ages_only(&self) -> bool {
+        self.0
+            .iter()
+            .any(|p| matches!(p, Part::BirthYear(_, 1 | 2)))
     }
 
     pub(crate) fn describe(&self) -> String {
@@ -223,7 +253,9 @@ impl Rule {
                 Part::Family => "family",
                 Part::Parent(_) => "parent",
                 Part::BirthDay(_) => "birth day",
-                Part::BirthYear(_) => "birth year",
+                Part::BirthYear(_, 0) => "birth year",
+                Part::BirthYear(_, 1) => "earliest birth year",
+                Part::BirthYear(_, _) => "latest birth year",
                 Part::Region(_) => "region",
                 Part::Ident(_) => "identifier",
             })

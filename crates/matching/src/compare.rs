@@ -1,5 +1,6 @@
 //! Comparisons: for each pair of prepared records, one agreement level per comparison.
 
+use crate::normalise::vowels_agree;
 use crate::prepare::{Feat, Prepared, Source, Strs, sources};
 use crate::schema::{Kind, Schema};
 
@@ -24,7 +25,13 @@ pub(crate) struct Comparison {
     pub household: bool,
 }
 
-const NAME_LEVELS: &[&str] = &["exact", "alternative or swapped", "similar", "different"];
+const NAME_LEVELS: &[&str] = &[
+    "exact",
+    "same consonants, other vowels",
+    "alternative or swapped",
+    "similar",
+    "different",
+];
 const FAMILY_LEVELS: &[&str] = &["exact", "partly shared or swapped", "similar", "different"];
 const PARENT_LEVELS: &[&str] = &["exact", "partly shared", "similar", "different"];
 const DATE_LEVELS: &[&str] = &[
@@ -237,7 +244,11 @@ impl Comparison {
                     return (NULL, NONE);
                 };
                 if fa == fb {
-                    return (0, fa);
+                    let agree = match (a.given_v.first(), b.given_v.first()) {
+                        (Some(&x), Some(&y)) => x == y || vowels_agree(strs.get(x), strs.get(y)),
+                        _ => true,
+                    };
+                    return if agree { (0, fa) } else { (1, NONE) };
                 }
                 let alt = |p: &Prepared, q: &Prepared| {
                     shares(&p.given, &q.other)
@@ -249,12 +260,12 @@ impl Comparison {
                     || b.family.contains(&fa)
                     || a.family.contains(&fb)
                 {
-                    return (1, NONE);
-                }
-                if similar(ga, gb, strs) || similar(&a.other, &b.other, strs) {
                     return (2, NONE);
                 }
-                (3, NONE)
+                if similar(ga, gb, strs) || similar(&a.other, &b.other, strs) {
+                    return (3, NONE);
+                }
+                (4, NONE)
             }
             What::Family => {
                 let (Some(&fa), Some(_)) = (a.family.first(), b.family.first()) else {
@@ -296,7 +307,12 @@ fn feat_level(source: &Source, a: &Feat, b: &Feat, strs: Strs<'_>) -> (u8, u32) 
     match (a, b) {
         (Feat::Missing, _) | (_, Feat::Missing) => (NULL, NONE),
         (Feat::Tokens(x), Feat::Tokens(y)) => match (x.first(), y.first()) {
-            (Some(fx), Some(fy)) if fx == fy => (0, *fx),
+            // Two parts each (given and family, or a name chain): both must agree for "exact".
+            (Some(fx), Some(fy))
+                if fx == fy && (x.len() < 2 || y.len() < 2 || x.get(1) == y.get(1)) =>
+            {
+                (0, *fx)
+            }
             _ if shares(x, y) => (1, NONE),
             _ if similar(x, y, strs) => (2, NONE),
             _ => (3, NONE),

@@ -291,8 +291,8 @@ const HOUSEHOLD_EXTRA: f64 = 4.0;
 struct Household {
     max: f64,
     sum: f64,
-    /// The given names disagree: two children of one family look exactly like this, so the
-    /// family evidence says nothing about being the same child.
+    /// The given names are not the same name: two children of one family look exactly like
+    /// this, so the family evidence says nothing about being the same child.
     sibling_like: bool,
 }
 
@@ -304,8 +304,12 @@ impl Household {
         }
     }
 
+    /// Given names that differ, or share only their consonants (Hassan, Hussein), are what
+    /// siblings have.
     fn level(&mut self, comp: &Comparison, level: u8) {
-        if matches!(comp.what, What::Given) && usize::from(level) + 1 == comp.levels.len() {
+        if matches!(comp.what, What::Given)
+            && (level == 1 || usize::from(level) + 1 == comp.levels.len())
+        {
             self.sibling_like = true;
         }
     }
@@ -365,7 +369,11 @@ fn em(
     learn: &[bool],
 ) -> f64 {
     let mut lambda = 0.1_f64;
-    let total: f64 = pats.values().sum();
+    let total: f64 = pats
+        .iter()
+        .filter(|(p, _)| informative(comps, **p, masked, learn))
+        .map(|(_, n)| n)
+        .sum();
     if total <= 0.0 {
         return lambda;
     }
@@ -374,6 +382,9 @@ fn em(
         let mut matched = 0.0;
         let prior = (lambda / (1.0 - lambda)).log2();
         for (&pat, &n) in pats {
+            if !informative(comps, pat, masked, learn) {
+                continue;
+            }
             let mut h = Household::default();
             let mut bits = prior;
             for (c, comp) in comps.iter().enumerate() {
@@ -417,6 +428,76 @@ fn em(
     lambda
 }
 
+/// Whether a pair says enough, through comparisons already learnt, to tell a match from a
+/// namesake while learning others: two known values at least. A pair of two bare names and a
+/// birth date would otherwise teach the birth date's m whatever the namesakes look like.
+fn informative(comps: &[Comparison], pat: u64, masked: &[bool], learn: &[bool]) -> bool {
+    let fixed = |c: usize| {
+        !masked.get(c).copied().unwrap_or(true) && !learn.get(c).copied().unwrap_or(true)
+    };
+    if !learn.contains(&true) || !(0..masked.len()).any(fixed) {
+        return true;
+    }
+    // Sex and nationality do not count: namesakes share them.
+    let known = comps
+        .iter()
+        .enumerate()
+        .filter(|&(c, comp)| fixed(c) && comp.levels.len() > 2 && level_of(pat, c) != NULL)
+        .count();
+    known >= 2
+}
+
+/// Learns m for what no session could see from anchor pairs (see `train`). Returns, per
+/// comparison, how often a match has a value on both sides (from the anchors).
+fn anchor_m(
+    comps: &[Comparison],
+    m: &mut [Vec<f64>],
+    learnt: &[bool],
+    pats: &Patterns,
+) -> Option<Vec<f64>> {
+    let strong = |c: usize| {
+        learnt.get(c).copied().unwrap_or(false) && comps.get(c).is_some_and(|x| x.levels.len() > 2)
+    };
+    let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.5; c.levels.len()]).collect();
+    let mut known = vec![0.0; comps.len()];
+    let mut anchors = 0.0;
+    for (&pat, &n) in pats {
+        let mut exact = 0;
+        let mut against = false;
+        for c in (0..comps.len()).filter(|&c| strong(c)) {
+            match level_of(pat, c) {
+                0 => exact += 1,
+                NULL => {}
+                _ => against = true,
+            }
+        }
+        if exact < 3 || against {
+            continue;
+        }
+        anchors += n;
+        for (c, row) in counts.iter_mut().enumerate() {
+            if let Some(x) = row.get_mut(usize::from(level_of(pat, c))) {
+                *x += n;
+                if let Some(k) = known.get_mut(c) {
+                    *k += n;
+                }
+            }
+        }
+    }
+    if anchors < 10.0 {
+        return None;
+    }
+    normalise(&mut counts);
+    for (c, row) in counts.into_iter().enumerate() {
+        if !learnt.get(c).copied().unwrap_or(true)
+            && let Some(slot) = m.get_mut(c)
+        {
+            *slot = row;
+        }
+    }
+    Some(known.into_iter().map(|k| k / anchors).collect())
+}
+
 /// Trains m and u. `u` from random pairs (nearly all non-matches, strangers). `m` by EM
 /// sessions over the pairs of one blocking rule each, with the rule's own comparisons left out
 /// (they agree by construction). Only rules whose pairs are nearly all the same *child* serve
@@ -427,8 +508,9 @@ fn em(
 pub(crate) fn train(
     comps: &[Comparison],
     random: &Patterns,
-    sessions: &[(Vec<bool>, Patterns)],
+    sessions: &[(Vec<bool>, Patterns, f64)],
     blocked: &Patterns,
+    candidate_pairs: f64,
 ) -> (Vec<ComparisonParams>, f64) {
     let u = u_from_random(comps, random);
     let init: Vec<Vec<f64>> = comps
@@ -447,7 +529,9 @@ pub(crate) fn train(
     let mut m = init.clone();
     normalise(&mut m);
     let mut learnt = vec![false; comps.len()];
-    for (masked, pats) in sessions {
+    // Matches found by the surest session, and what it pinned: see the match rate below.
+    let mut first: Option<(f64, Vec<bool>)> = None;
+    for (masked, pats, scale) in sessions {
         let mut sm = m.clone();
         // A session learns only what no surer session has: re-learning the rest here would let
         // the relatives and namesakes among its pairs pull it towards "same family".
@@ -455,7 +539,10 @@ pub(crate) fn train(
         if !learn.contains(&true) {
             continue;
         }
-        em(comps, &mut sm, &u, pats, masked, &learn);
+        let lam = em(comps, &mut sm, &u, pats, masked, &learn);
+        if first.is_none() {
+            first = Some((lam * pats.values().sum::<f64>() * scale, masked.clone()));
+        }
         for c in 0..comps.len() {
             if !masked.get(c).copied().unwrap_or(true) && !learnt.get(c).copied().unwrap_or(true) {
                 if let (Some(slot), Some(row)) = (m.get_mut(c), sm.get(c)) {
@@ -467,13 +554,35 @@ pub(crate) fn train(
             }
         }
     }
-    // What no session could see (the birth date, pinned by both surest rules) is learnt over
-    // all candidate pairs with everything else fixed: by then the names and parents tell
-    // relatives and namesakes from the same child.
+    // What no session could see (the birth date, pinned by both surest rules) is learnt from
+    // anchor pairs: candidates that agree exactly on at least three of the name and place
+    // comparisons already learnt and disagree on none. EM here would not do: namesakes from a
+    // small pool of names agree on all of those and would teach the birth date that a child's
+    // two records often differ by years.
+    let present = anchor_m(comps, &mut m, &learnt, blocked);
+    // The match rate among all candidates. EM would count namesakes as matches. Instead: the
+    // surest session found some number of matches, those that agree exactly on what it pinned
+    // (given name and birth day); a match does so with probability m[exact] x P(known) for each
+    // pinned comparison; so all matches number about found / that product.
     let none = vec![false; comps.len()];
-    let rest: Vec<bool> = learnt.iter().map(|x| !x).collect();
-    em(comps, &mut m, &u, blocked, &none, &rest);
-    let lambda = em(comps, &mut m, &u, blocked, &none, &none);
+    let em_lambda = em(comps, &mut m, &u, blocked, &none, &none);
+    let lambda = match (first, present) {
+        (Some((found, pinned)), Some(present)) if candidate_pairs > 0.0 => {
+            let reach: f64 = (0..comps.len())
+                .filter(|&c| pinned.get(c).copied().unwrap_or(false))
+                .map(|c| {
+                    m.get(c).and_then(|r| r.first()).copied().unwrap_or(1.0)
+                        * present.get(c).copied().unwrap_or(1.0)
+                })
+                .product();
+            if reach > 0.01 {
+                (found / reach / candidate_pairs).clamp(1e-9, 0.999)
+            } else {
+                em_lambda
+            }
+        }
+        _ => em_lambda,
+    };
     let params = comps
         .iter()
         .zip(m.iter().zip(&u))

@@ -191,6 +191,57 @@ pub fn name_keys(raw: &str) -> Vec<String> {
     name_words(raw).iter().map(|w| skeleton(w)).collect()
 }
 
+/// A word's vowels folded (a/e/i/y, o/u) and doubled letters collapsed: tells Olena from Alina
+/// and Ahmad from Hamid, which share a skeleton. A word from a script that writes no short
+/// vowels (Arabic, Persian) keeps its letters, long vowels included (حسن is not حسين), marked
+/// with `#`: it can be compared with another such word, not with a romanisation.
+pub fn vowel_form(word: &str) -> String {
+    if word.contains('.') {
+        let mut out = String::from("#");
+        for c in word.chars().filter(|c| *c != '.') {
+            if !out.ends_with(c) {
+                out.push(c);
+            }
+        }
+        return out;
+    }
+    let mut out = String::with_capacity(word.len());
+    let mut i = 0;
+    let b = word.as_bytes();
+    while i < b.len() {
+        let c = b[i];
+        let next = b.get(i + 1).copied();
+        let (ch, used) = match (c, next) {
+            (b'k', Some(b'h')) => ('h', 2),
+            (b'p', Some(b'h')) => ('f', 2),
+            (b'o' | b'u', _) => ('u', 1),
+            (b'a' | b'e' | b'i' | b'y', _) => ('i', 1),
+            (b'q' | b'c', _) => ('k', 1),
+            (b'v', _) => ('w', 1),
+            (other, _) => (char::from(other), 1),
+        };
+        if !out.ends_with(ch) {
+            out.push(ch);
+        }
+        i += used;
+    }
+    out
+}
+
+/// Whether two vowel forms say "the same name": both romanised and equal, both in a script
+/// without short vowels and equal, or one of each (then only the skeleton can be compared).
+pub fn vowels_agree(a: &str, b: &str) -> bool {
+    a.starts_with('#') != b.starts_with('#') || a == b
+}
+
+/// Each part's skeleton and vowel form.
+pub fn name_forms(raw: &str) -> Vec<(String, String)> {
+    name_words(raw)
+        .iter()
+        .map(|w| (skeleton(w), vowel_form(w)))
+        .collect()
+}
+
 /// Upper-case letters and digits only: identifiers, P-codes, nationality codes.
 pub fn fold_code(raw: &str) -> String {
     raw.nfkc()
@@ -268,6 +319,18 @@ mod tests {
         assert_ne!(name_keys("Mohammad"), name_keys("Ahmad"));
         assert_ne!(name_keys("Fatima"), name_keys("Zainab"));
         assert_ne!(name_keys("Dawit"), name_keys("Yonas"));
+    }
+
+    #[test]
+    fn vowels_tell_apart_what_consonants_do_not() {
+        assert_eq!(name_keys("Olena"), name_keys("Alina"));
+        assert_ne!(vowel_form("olena"), vowel_form("alina"));
+        assert_ne!(vowel_form("ahmad"), vowel_form("hamid"));
+        assert_eq!(vowel_form("mohammed"), vowel_form("muhammad"));
+        let [hasan, husayn] = ["حسن", "حسين"].map(|n| vowel_form(&name_words(n)[0]));
+        assert_eq!(name_keys("حسن"), name_keys("حسين"));
+        assert!(!vowels_agree(&hasan, &husayn));
+        assert!(vowels_agree(&hasan, &vowel_form("hassan")));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::normalise::{fold_code, fold_text, name_keys};
+use crate::normalise::{fold_code, fold_text, name_forms, name_keys};
 use crate::schema::{Kind, Record, Schema, Value, Ymd};
 
 /// Name keys as small numbers, so most comparisons are integer equality.
@@ -77,6 +77,8 @@ pub(crate) enum Feat {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prepared {
     pub given: Vec<u32>,
+    /// The given names' vowel forms, in step with `given` (see `normalise::vowel_form`).
+    pub given_v: Vec<u32>,
     pub family: Vec<u32>,
     pub other: Vec<u32>,
     pub feats: Vec<Feat>,
@@ -86,6 +88,7 @@ pub(crate) struct Prepared {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Normalised {
     given: Vec<String>,
+    given_v: Vec<String>,
     family: Vec<String>,
     other: Vec<String>,
     feats: Vec<NFeat>,
@@ -165,7 +168,7 @@ fn text(v: Option<&Value>) -> Option<&str> {
 }
 
 /// Ages are guesses: half a year either side of the year the age implies.
-const AGE_SLACK_DAYS: i32 = 183;
+pub(crate) const AGE_SLACK_DAYS: i32 = 183;
 
 fn age_span(years: f32, on: &Ymd) -> Option<(i32, i32)> {
     if !(0.0..=130.0).contains(&years) {
@@ -206,15 +209,21 @@ pub(crate) fn normalise(schema: &Schema, sources: &[Source], rec: &Record) -> No
     for (f, v) in schema.fields.iter().zip(&rec.values) {
         let Some(t) = text(Some(v)) else { continue };
         match f.kind {
-            Kind::GivenName => n.given.extend(name_keys(t)),
+            Kind::GivenName => {
+                for (k, v) in name_forms(t) {
+                    n.given.push(k);
+                    n.given_v.push(v);
+                }
+            }
             Kind::FamilyName => n.family.extend(name_keys(t)),
             Kind::OtherName => n.other.extend(name_keys(t)),
             Kind::FullName => {
-                let mut keys = name_keys(t).into_iter();
-                if let Some(first) = keys.next() {
-                    n.given.push(first);
+                let mut forms = name_forms(t).into_iter();
+                if let Some((k, v)) = forms.next() {
+                    n.given.push(k);
+                    n.given_v.push(v);
                 }
-                n.family.extend(keys);
+                n.family.extend(forms.map(|(k, _)| k));
             }
             _ => {}
         }
@@ -269,6 +278,7 @@ fn code(s: Option<String>) -> Feat {
 
 impl Normalised {
     pub(crate) fn intern(self, interner: &mut Interner) -> Prepared {
+        let given_v = self.given_v.iter().map(|v| interner.intern(v)).collect();
         let mut ids =
             |v: Vec<String>| -> Vec<u32> { v.iter().map(|s| interner.intern(s)).collect() };
         let given = ids(self.given);
@@ -285,6 +295,7 @@ impl Normalised {
             .collect();
         Prepared {
             given,
+            given_v,
             family,
             other,
             feats,
@@ -297,6 +308,11 @@ impl Normalised {
             v.iter().map(|s| interner.lookup(s, temp)).collect()
         };
         let given = ids(&self.given, temp);
+        let given_v = self
+            .given_v
+            .iter()
+            .map(|v| interner.lookup(v, temp))
+            .collect();
         let family = ids(&self.family, temp);
         let other = ids(&self.other, temp);
         let feats = self
@@ -310,6 +326,7 @@ impl Normalised {
             .collect();
         Prepared {
             given,
+            given_v,
             family,
             other,
             feats,

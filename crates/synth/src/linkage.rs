@@ -160,11 +160,23 @@ pub fn linkage(seed: u64, n: usize, setting: Setting, today: Date) -> LinkageDat
         let origin = weighted(&mut rng, &origins);
         let lineage = Lineage::new(&mut rng, origin);
         let mother_given = given_name(&mut rng, origin, Sex::Female);
+        // Name chains (given + father's given + family), as Arabic, Persian and Ukrainian
+        // registrations write a parent: the grandfathers' names tell namesake families apart.
+        let chains =
+            !origin.latin_script && matches!(origin.scheme, crate::origins::Scheme::Shared { .. });
+        let grandfathers = chains.then(|| {
+            (
+                given_name(&mut rng, origin, Sex::Male),
+                given_name(&mut rng, origin, Sex::Male),
+            )
+        });
+        // Place of origin down to the village: country, 9, region, district, village.
         let place = format!(
-            "{}9{}{:02}",
+            "{}9{}{:02}{:02}",
             origin.nationality,
             rng.random_range(1..=9),
-            rng.random_range(1..=40)
+            rng.random_range(1..=40),
+            rng.random_range(1..=30)
         );
         let children = weighted(&mut rng, &[(1, 6), (2, 3), (3, 2)]);
         let eldest_days = rng.random_range(365..18 * 365);
@@ -205,6 +217,7 @@ pub fn linkage(seed: u64, n: usize, setting: Setting, today: Date) -> LinkageDat
                 given,
                 lineage: &lineage,
                 mother_given: &mother_given,
+                grandfathers: grandfathers.as_ref(),
                 born,
                 place: &place,
             };
@@ -238,6 +251,8 @@ struct Child<'a> {
     given: Parts,
     lineage: &'a Lineage,
     mother_given: &'a Parts,
+    /// The father's and the mother's father's given names, for name chains.
+    grandfathers: Option<&'a (Parts, Parts)>,
     born: Date,
     place: &'a str,
 }
@@ -308,6 +323,9 @@ impl Child<'_> {
             String::new()
         } else {
             let mut parts = self.lineage.father_given.0.clone();
+            if let Some((paternal, _)) = self.grandfathers {
+                parts.extend(paternal.0.iter().copied());
+            }
             parts.extend(self.lineage.father.0.iter().copied());
             name(rng, &Parts(parts))
         };
@@ -315,6 +333,9 @@ impl Child<'_> {
             String::new()
         } else {
             let mut parts: Vec<N> = self.mother_given.0.clone();
+            if let Some((_, maternal)) = self.grandfathers {
+                parts.extend(maternal.0.iter().copied());
+            }
             parts.extend(self.lineage.mother.0.iter().copied());
             name(rng, &Parts(parts))
         };
@@ -360,7 +381,8 @@ impl Child<'_> {
         let place = if miss(rng, r.missing) {
             String::new()
         } else if second && rng.random_bool(0.3) {
-            self.place.chars().take(5).collect()
+            // Only the district is known.
+            self.place.chars().take(6).collect()
         } else {
             self.place.to_string()
         };
