@@ -47,7 +47,10 @@ pub struct Linkage {
     /// Per record: its birth is a guessed age.
     wide: Vec<bool>,
     tf: Tf,
+    /// At most this many candidate pairs (the blocks' pairs summed over rules).
     pairs: u64,
+    /// Candidate pairs compared by the last `score`.
+    scored: std::sync::atomic::AtomicU64,
 }
 
 impl Linkage {
@@ -169,14 +172,21 @@ impl Linkage {
             wide,
             tf,
             pairs: 0,
+            scored: std::sync::atomic::AtomicU64::new(0),
         };
-        me.pairs = me.fold_pairs(None, || 0u64, |n, _, _| *n += 1, |x, y| x + y);
+        // An upper bound (a pair two rules share counts twice): enough for sampling; counting
+        // exactly would cost a pass over every pair.
+        me.pairs = me.blocking_summary().iter().map(|(_, p, _)| p).sum();
         Ok(me)
     }
 
-    /// How many distinct pairs the blocking rules let through.
+    /// How many distinct pairs the blocking rules let through: counted by [`Linkage::score`];
+    /// before it, an upper bound.
     pub fn candidate_pairs(&self) -> u64 {
-        self.pairs
+        match self.scored.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => self.pairs,
+            n => n,
+        }
     }
 
     /// Whether blocking lets the pair of records `i` and `j` through (indices as in
@@ -192,12 +202,20 @@ impl Linkage {
         })
     }
 
-    /// The blocking rules, in words, with how many keys each skipped for being too common.
-    pub fn blocking_summary(&self) -> Vec<(String, usize)> {
+    /// The blocking rules, in words, with how many pairs their blocks hold (before removing
+    /// pairs an earlier rule already made) and how many keys each skipped for being too common.
+    pub fn blocking_summary(&self) -> Vec<(String, u64, usize)> {
         self.rules
             .iter()
             .zip(&self.capped)
-            .map(|(r, c)| (r.describe(), c.len()))
+            .zip(&self.blocks)
+            .map(|((r, c), bl)| {
+                let pairs = bl
+                    .iter()
+                    .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s).saturating_sub(1) / 2)
+                    .sum();
+                (r.describe(), pairs, c.len())
+            })
             .collect()
     }
 
@@ -415,29 +433,39 @@ impl Linkage {
         let prior = scorer.prior_bits(others as f64);
         let strs = self.strs();
         progress.stage("scoring", self.pairs);
-        let counter = std::sync::atomic::AtomicU64::new(0);
-        let found: Vec<(u32, u32, f64)> = self.fold_pairs(
+        // The threshold as bits, so most pairs need no exponential.
+        let min_bits = if threshold <= 0.0 {
+            f64::NEG_INFINITY
+        } else if threshold >= 1.0 {
+            f64::INFINITY
+        } else {
+            (threshold / (1.0 - threshold)).log2()
+        };
+        let (found, count): (Vec<(u32, u32, f64)>, u64) = self.fold_pairs(
             None,
-            Vec::new,
+            || (Vec::new(), 0u64),
             |acc, i, j| {
-                if counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 65_536 == 65_535 {
+                acc.1 += 1;
+                if acc.1 % 65_536 == 0 {
                     progress.advance(65_536);
                 }
                 if let (Some(a), Some(b)) = (self.recs.get(i as usize), self.recs.get(j as usize)) {
                     let bits = scorer.bits(a, b, strs, &self.tf) + prior;
-                    if probability(bits) >= threshold {
-                        acc.push((i, j, bits));
+                    if bits >= min_bits {
+                        acc.0.push((i, j, bits));
                     }
                 }
             },
-            |mut x, mut y| {
+            |(mut x, n), (mut y, m)| {
                 if x.len() < y.len() {
                     std::mem::swap(&mut x, &mut y);
                 }
                 x.extend(y);
-                x
+                (x, n + m)
             },
         );
+        self.scored
+            .store(count, std::sync::atomic::Ordering::Relaxed);
         let offset = self.split.unwrap_or(0);
         let mut out: Vec<Match> = found
             .par_iter()

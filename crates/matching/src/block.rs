@@ -86,11 +86,6 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     push(&mut out, vec![gf, region]);
     push(&mut out, vec![g, p1.map(Part::Parent), region]);
     push(&mut out, vec![g, p2.map(Part::Parent), region]);
-    push(&mut out, vec![f, p2.map(Part::Parent), region]);
-    push(
-        &mut out,
-        vec![p1.map(Part::Parent), p2.map(Part::Parent), region],
-    );
     push(&mut out, vec![day, region]);
     for y in [early, late] {
         push(&mut out, vec![gf, y]);

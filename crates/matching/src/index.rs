@@ -12,7 +12,9 @@ use crate::schema::{Record, Schema};
 use crate::{MatchError, check_shape};
 
 /// Posting lists longer than this are not scanned by a query (see [`crate::MAX_BLOCK`]).
-const MAX_POSTING: usize = crate::MAX_BLOCK * 2;
+const MAX_POSTING: usize = crate::MAX_BLOCK;
+/// At most this many records are scored for one query.
+const MAX_CANDIDATES: usize = 4000;
 
 /// A candidate for a query record.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,17 +168,24 @@ impl Index {
             temp: &temp,
         };
         let own = self.ids.get(&record.id).copied();
+        // The most specific posting lists first, and no more than MAX_CANDIDATES records in
+        // all: a query must stay fast on a large index however common its names are.
+        let mut lists: Vec<&Vec<u32>> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.key(i, &q))
+            .filter(|&key| key != 0)
+            .filter_map(|key| self.postings.get(&key))
+            .filter(|list| list.len() <= MAX_POSTING)
+            .collect();
+        lists.sort_by_key(|l| l.len());
         let mut cands: Vec<u32> = Vec::new();
-        for (i, r) in self.rules.iter().enumerate() {
-            let key = r.key(i, &q);
-            if key == 0 {
-                continue;
+        for list in lists {
+            if cands.len() + list.len() > MAX_CANDIDATES && !cands.is_empty() {
+                break;
             }
-            if let Some(list) = self.postings.get(&key)
-                && list.len() <= MAX_POSTING
-            {
-                cands.extend_from_slice(list);
-            }
+            cands.extend_from_slice(list);
         }
         cands.sort_unstable();
         cands.dedup();
