@@ -89,6 +89,7 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let args: Vec<String> = args.clone();
     let setting = if args.iter().any(|a| a == "easy") {
         LinkageSetting::Easy
     } else {
@@ -97,6 +98,29 @@ fn main() {
     let with_index = args.iter().any(|a| a == "--index");
     let today = time::Date::from_calendar_date(2026, time::Month::June, 1).unwrap();
     let data = linkage(42, n, setting, today);
+    // `--csv DIR`: write the data as CSV files (all, left = first records, right = second ones)
+    // with the matching config, for `haven match` or other tools, and stop.
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--csv")
+        .and_then(|i| args.get(i + 1))
+    {
+        let dir = std::path::Path::new(dir);
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("all.csv"), data.csv(|_| true)).unwrap();
+        std::fs::write(dir.join("left.csv"), data.csv(|i| !data.second[i])).unwrap();
+        std::fs::write(dir.join("right.csv"), data.csv(|i| data.second[i])).unwrap();
+        std::fs::write(dir.join("fields.toml"), haven_synth::FIELDS_TOML).unwrap();
+        let truth: String = data
+            .entity
+            .iter()
+            .enumerate()
+            .map(|(i, e)| format!("R{i:07},{e}\n"))
+            .collect();
+        std::fs::write(dir.join("truth.csv"), format!("record_id,entity\n{truth}")).unwrap();
+        println!("wrote {} rows to {}", data.rows.len(), dir.display());
+        return;
+    }
     let recs = records(&data);
     let truth = data.true_pairs();
     // Keep only the truth; the generated rows are not the engine's memory. The peak is then
@@ -119,6 +143,16 @@ fn main() {
     );
 
     let schema = schema();
+    if args.iter().any(|a| a == "--index-only") {
+        // Parameters trained once on a sample (as a deployment would, then saved), then the
+        // incremental index over all records.
+        let sample = &recs[..recs.len().min(100_000)];
+        let job = Linkage::dedupe(&schema, sample, &Silent).unwrap();
+        let params = job.train(&Silent);
+        drop(job);
+        index_bench(params, &recs, &data);
+        return;
+    }
     let t0 = Instant::now();
     let job = Linkage::dedupe(&schema, &recs, &Silent).unwrap();
     let t_prep = t0.elapsed();
@@ -278,6 +312,12 @@ fn main() {
     drop(job);
 
     if with_index {
+        index_bench(params, &recs, &data);
+    }
+}
+
+fn index_bench(params: haven_matching::Params, recs: &[Record], data: &LinkageData) {
+    {
         let t = Instant::now();
         let mut index = Index::new(params).unwrap();
         let base: Vec<Record> = recs

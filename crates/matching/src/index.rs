@@ -12,9 +12,9 @@ use crate::schema::{Record, Schema};
 use crate::{MatchError, check_shape};
 
 /// Posting lists longer than this are not scanned by a query (see [`crate::MAX_BLOCK`]).
-const MAX_POSTING: usize = crate::MAX_BLOCK;
+const MAX_POSTING: usize = 600;
 /// At most this many records are scored for one query.
-const MAX_CANDIDATES: usize = 4000;
+const MAX_CANDIDATES: usize = 1000;
 
 /// A candidate for a query record.
 #[derive(Debug, Clone, PartialEq)]
