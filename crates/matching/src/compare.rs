@@ -33,7 +33,12 @@ const NAME_LEVELS: &[&str] = &[
     "different",
 ];
 const FAMILY_LEVELS: &[&str] = &["exact", "partly shared or swapped", "similar", "different"];
-const PARENT_LEVELS: &[&str] = &["exact", "partly shared", "similar", "different"];
+const PARENT_LEVELS: &[&str] = &[
+    "exact",
+    "same first name, rest differs",
+    "similar",
+    "different",
+];
 const DATE_LEVELS: &[&str] = &[
     "same day",
     "day/month swapped or one digit off",
@@ -308,13 +313,16 @@ fn feat_level(source: &Source, a: &Feat, b: &Feat, strs: Strs<'_>) -> (u8, u32) 
         (Feat::Missing, _) | (_, Feat::Missing) => (NULL, NONE),
         (Feat::Tokens(x), Feat::Tokens(y)) => match (x.first(), y.first()) {
             // Two parts each (given and family, or a name chain): both must agree for "exact".
-            (Some(fx), Some(fy))
-                if fx == fy && (x.len() < 2 || y.len() < 2 || x.get(1) == y.get(1)) =>
-            {
-                (0, *fx)
+            // The parent's own name decides; a shared family name is no evidence (namesake
+            // families share it), and a name chain must agree in its second part too.
+            (Some(fx), Some(fy)) if fx == fy => {
+                if x.len() < 2 || y.len() < 2 || x.get(1) == y.get(1) {
+                    (0, *fx)
+                } else {
+                    (1, NONE)
+                }
             }
-            _ if shares(x, y) => (1, NONE),
-            _ if similar(x, y, strs) => (2, NONE),
+            (Some(&fx), Some(&fy)) if similar(&[fx], &[fy], strs) => (2, NONE),
             _ => (3, NONE),
         },
         (
