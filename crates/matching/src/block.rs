@@ -204,8 +204,11 @@ impl Rule {
         let given = has(|p| matches!(p, Part::Given | Part::GivenFamily));
         let family = has(|p| matches!(p, Part::Family | Part::GivenFamily));
         match () {
-            _ if given && day => Some(0),
-            _ if family && day => Some(1),
+            // Family name and birth day first: its non-matches (namesake families) differ in
+            // the given name, a comparison it can learn from; same given name and birth day
+            // leaves only family evidence, which namesakes share.
+            _ if family && !given && day => Some(0),
+            _ if given && day => Some(1),
             _ => None,
         }
     }
