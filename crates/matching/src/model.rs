@@ -471,7 +471,7 @@ fn anchor_m(
                 _ => against = true,
             }
         }
-        if exact < 3 || against {
+        if exact < 4 || against {
             continue;
         }
         anchors += n;
@@ -555,7 +555,7 @@ pub(crate) fn train(
         }
     }
     // What no session could see (the birth date, pinned by both surest rules) is learnt from
-    // anchor pairs: candidates that agree exactly on at least three of the name and place
+    // anchor pairs: candidates that agree exactly on at least four of the name and place
     // comparisons already learnt and disagree on none. EM here would not do: namesakes from a
     // small pool of names agree on all of those and would teach the birth date that a child's
     // two records often differ by years.
