@@ -3,6 +3,7 @@
 mod config;
 mod demo;
 mod keys;
+mod matching;
 mod setup;
 
 use std::io::IsTerminal;
@@ -115,6 +116,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Find the same person across CSV files or within one (--config names the fields)
+    Match(matching::MatchArgs),
 }
 
 #[derive(Subcommand)]
@@ -230,7 +233,17 @@ impl Settings {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // `--config` names the matcher's fields here, not haven.toml; no database is opened.
+    cli.command = match cli.command {
+        Command::Match(args) => {
+            return match matching::run(args, cli.config.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            };
+        }
+        other => other,
+    };
     let file = match FileConfig::load(cli.config.as_deref()) {
         Ok(f) => f,
         Err(e) => return fail(&e),
@@ -449,6 +462,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Backup { out } => backup(&settings, &out).await?,
+        Command::Match(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

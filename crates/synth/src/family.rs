@@ -15,7 +15,7 @@ pub(crate) enum Sex {
 
 /// A given or family name made of one or more name parts (`María José`, `Hernández López`).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Parts(Vec<N>);
+pub(crate) struct Parts(pub(crate) Vec<N>);
 
 impl Parts {
     fn one(n: N) -> Self {
@@ -80,9 +80,9 @@ pub(crate) fn given_name(rng: &mut impl Rng, origin: &Origin, sex: Sex) -> Parts
 pub(crate) struct Lineage {
     scheme: Scheme,
     pub child: Parts,
-    father_given: Parts,
-    father: Parts,
-    mother: Parts,
+    pub(crate) father_given: Parts,
+    pub(crate) father: Parts,
+    pub(crate) mother: Parts,
     /// The mother's birth family name (her own family's, for her relatives).
     maternal: Parts,
 }

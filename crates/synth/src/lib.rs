@@ -11,6 +11,7 @@
 
 mod caseload;
 mod family;
+mod linkage;
 mod names;
 mod origins;
 mod places;
@@ -18,6 +19,9 @@ mod requests;
 mod util;
 
 pub use caseload::{AgencySeed, CaseSeed, Caseload, caseload};
+pub use linkage::{
+    FIELDS_TOML, HEADER as LINKAGE_HEADER, LinkageData, Setting as LinkageSetting, linkage,
+};
 pub use requests::TracingRequestSeed;
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 // A failed unwrap in a test helper is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod matching;
 mod operate;
 mod protect;
 mod serve;

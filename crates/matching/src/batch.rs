@@ -1,0 +1,517 @@
+//! Batch mode: dedupe one set of records, or link two.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+
+use crate::block::{Rule, rules, wide_birth};
+use crate::compare::{Comparison, comparisons};
+use crate::model::{FieldWeight, Params, Patterns, Scorer, Tf, pattern, probability, train};
+use crate::prepare::{Interner, Prepared, Strs, normalise, sources};
+use crate::schema::{Record, Schema};
+use crate::{MatchError, Progress, check_shape};
+
+/// Blocks larger than this are skipped: a key that common is no evidence worth the pairs.
+pub const MAX_BLOCK: usize = 1500;
+/// EM needs a representative sample, not every pair.
+const EM_SAMPLE_PAIRS: u64 = 1_000_000;
+const RANDOM_PAIRS: u64 = 400_000;
+const SESSION_PAIRS: u64 = 400_000;
+
+/// A pair found in batch mode. In a dedupe both indices point into the one input; in a link
+/// `left` points into the left input and `right` into the right one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub left: usize,
+    pub right: usize,
+    pub probability: f64,
+    pub explanation: Vec<FieldWeight>,
+}
+
+/// Records prepared and blocked, ready to train on and to score.
+pub struct Linkage {
+    schema: Schema,
+    comps: Vec<Comparison>,
+    interner: Interner,
+    recs: Vec<Prepared>,
+    /// For a link, the records before this index are the left set.
+    split: Option<usize>,
+    rules: Vec<Rule>,
+    /// Per rule, each record's key (0: none).
+    keys: Vec<Vec<u64>>,
+    /// Per rule, the blocks worth comparing: ranges into `members`.
+    blocks: Vec<Vec<(u64, u32, u32)>>,
+    members: Vec<Vec<u32>>,
+    capped: Vec<FxHashSet<u64>>,
+    /// Per rule: only pairs with a guessed age are new under it.
+    ages_only: Vec<bool>,
+    /// Per record: its birth is a guessed age.
+    wide: Vec<bool>,
+    tf: Tf,
+    /// At most this many candidate pairs (the blocks' pairs summed over rules).
+    pairs: u64,
+    /// Candidate pairs compared by the last `score`.
+    scored: std::sync::atomic::AtomicU64,
+}
+
+impl Linkage {
+    /// Prepares `records` for finding duplicates among them.
+    pub fn dedupe(
+        schema: &Schema,
+        records: &[Record],
+        progress: &dyn Progress,
+    ) -> Result<Self, MatchError> {
+        Self::new(schema, records, &[], None, progress)
+    }
+
+    /// Prepares two sets for linking. The right set holds the queries (tracing requests) and
+    /// the left the records sought (cases): the prior is per right record.
+    pub fn link(
+        schema: &Schema,
+        left: &[Record],
+        right: &[Record],
+        progress: &dyn Progress,
+    ) -> Result<Self, MatchError> {
+        Self::new(schema, left, right, Some(left.len()), progress)
+    }
+
+    fn new(
+        schema: &Schema,
+        a: &[Record],
+        b: &[Record],
+        split: Option<usize>,
+        progress: &dyn Progress,
+    ) -> Result<Self, MatchError> {
+        let comps = comparisons(schema);
+        crate::check_comparisons(&comps)?;
+        for r in a.iter().chain(b) {
+            check_shape(schema, r)?;
+        }
+        let srcs = sources(schema);
+        progress.stage("normalising", (a.len() + b.len()) as u64);
+        let normalised: Vec<_> = a
+            .par_iter()
+            .chain(b.par_iter())
+            .map(|r| {
+                let n = normalise(schema, &srcs, r);
+                progress.advance(1);
+                n
+            })
+            .collect();
+        let mut interner = Interner::default();
+        let recs: Vec<Prepared> = normalised
+            .into_iter()
+            .map(|n| n.intern(&mut interner))
+            .collect();
+        let mut tf = Tf::new(comps.len());
+        for p in &recs {
+            tf.count(&comps, p, true);
+        }
+        let rules = rules(&comps);
+        progress.stage("blocking", rules.len() as u64);
+        let keys: Vec<Vec<u64>> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| recs.par_iter().map(|p| rule.key(i, p)).collect())
+            .collect();
+        let mut blocks = Vec::new();
+        let mut members = Vec::new();
+        let mut capped = Vec::new();
+        for k in &keys {
+            let mut order: Vec<(u64, u32)> = k
+                .iter()
+                .enumerate()
+                .filter(|(_, key)| **key != 0)
+                .map(|(i, key)| (*key, i as u32))
+                .collect();
+            order.par_sort_unstable();
+            let mut bl = Vec::new();
+            let mut cap = FxHashSet::default();
+            let mut start = 0;
+            while start < order.len() {
+                let key = order.get(start).map_or(0, |x| x.0);
+                let mut end = start;
+                while order.get(end).is_some_and(|x| x.0 == key) {
+                    end += 1;
+                }
+                let len = end - start;
+                let useful = match split {
+                    None => len > 1,
+                    Some(s) => {
+                        let lefts = order
+                            .get(start..end)
+                            .map_or(0, |m| m.iter().filter(|x| (x.1 as usize) < s).count());
+                        lefts > 0 && lefts < len
+                    }
+                };
+                if len > MAX_BLOCK {
+                    cap.insert(key);
+                } else if useful {
+                    bl.push((key, start as u32, end as u32));
+                }
+                start = end;
+            }
+            blocks.push(bl);
+            members.push(order.into_iter().map(|x| x.1).collect());
+            capped.push(cap);
+            progress.advance(1);
+        }
+        let ages_only = rules.iter().map(Rule::for_ages_only).collect();
+        let wide = recs.iter().map(wide_birth).collect();
+        let mut me = Self {
+            schema: schema.clone(),
+            comps,
+            interner,
+            recs,
+            split,
+            rules,
+            keys,
+            blocks,
+            members,
+            capped,
+            ages_only,
+            wide,
+            tf,
+            pairs: 0,
+            scored: std::sync::atomic::AtomicU64::new(0),
+        };
+        // An upper bound (a pair two rules share counts twice): enough for sampling; counting
+        // exactly would cost a pass over every pair.
+        me.pairs = me.blocking_summary().iter().map(|(_, p, _)| p).sum();
+        Ok(me)
+    }
+
+    /// How many distinct pairs the blocking rules let through: counted by [`Linkage::score`];
+    /// before it, an upper bound.
+    pub fn candidate_pairs(&self) -> u64 {
+        match self.scored.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => self.pairs,
+            n => n,
+        }
+    }
+
+    /// Whether blocking lets the pair of records `i` and `j` through (indices as in
+    /// [`Match`]; for a link, `j` into the right set). For measuring blocking recall.
+    pub fn is_candidate(&self, i: usize, j: usize) -> bool {
+        let j = j + self.split.unwrap_or(0);
+        self.keys.iter().zip(&self.capped).any(|(k, c)| {
+            let (a, b) = (
+                k.get(i).copied().unwrap_or(0),
+                k.get(j).copied().unwrap_or(1),
+            );
+            a != 0 && a == b && !c.contains(&a)
+        })
+    }
+
+    /// The blocking rules, in words, with how many pairs their blocks hold (before removing
+    /// pairs an earlier rule already made) and how many keys each skipped for being too common.
+    pub fn blocking_summary(&self) -> Vec<(String, u64, usize)> {
+        self.rules
+            .iter()
+            .zip(&self.capped)
+            .zip(&self.blocks)
+            .map(|((r, c), bl)| {
+                let pairs = bl
+                    .iter()
+                    .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s).saturating_sub(1) / 2)
+                    .sum();
+                (r.describe(), pairs, c.len())
+            })
+            .collect()
+    }
+
+    fn strs(&self) -> Strs<'_> {
+        Strs {
+            base: &self.interner,
+            temp: &[],
+        }
+    }
+
+    /// Runs `f` on every blocked pair (each once, under the first rule that pairs it), in
+    /// parallel, folding the results. With `sample`, only blocks whose key falls in a
+    /// 1-in-`sample` slice.
+    fn fold_pairs<T: Send>(
+        &self,
+        sample: Option<u64>,
+        init: impl Fn() -> T + Sync + Send,
+        step: impl Fn(&mut T, u32, u32) + Sync + Send,
+        merge: impl Fn(T, T) -> T + Sync + Send,
+    ) -> T {
+        let all: Vec<(usize, u64, u32, u32)> = self
+            .blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(r, bl)| bl.iter().map(move |&(k, s, e)| (r, k, s, e)))
+            .filter(|(_, k, _, _)| {
+                sample.is_none_or(|n| (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % n == 0)
+            })
+            .collect();
+        all.par_iter()
+            .fold(&init, |mut acc, &(r, _, s, e)| {
+                let Some(m) = self
+                    .members
+                    .get(r)
+                    .and_then(|m| m.get(s as usize..e as usize))
+                else {
+                    return acc;
+                };
+                let ages_only = self.ages_only.get(r).copied().unwrap_or(false);
+                let wide = |i: u32| self.wide.get(i as usize).copied().unwrap_or(false);
+                for (x, &i) in m.iter().enumerate() {
+                    for &j in m.iter().skip(x + 1) {
+                        if let Some(s) = self.split
+                            && ((i as usize) < s) == ((j as usize) < s)
+                        {
+                            continue;
+                        }
+                        if ages_only && !wide(i) && !wide(j) {
+                            continue;
+                        }
+                        if self.covered_before(r, i, j) {
+                            continue;
+                        }
+                        step(&mut acc, i, j);
+                    }
+                }
+                acc
+            })
+            .reduce(&init, &merge)
+    }
+
+    fn covered_before(&self, rule: usize, i: u32, j: u32) -> bool {
+        (0..rule).any(|r| {
+            let Some(k) = self.keys.get(r) else {
+                return false;
+            };
+            let (a, b) = (
+                k.get(i as usize).copied().unwrap_or(0),
+                k.get(j as usize).copied().unwrap_or(1),
+            );
+            a != 0 && a == b && self.capped.get(r).is_some_and(|c| !c.contains(&a))
+        })
+    }
+
+    /// Trains the model on these records: u from random pairs, m and the match rate by EM
+    /// over (a sample of) the blocked pairs. Deterministic for the same input.
+    pub fn train(&self, progress: &dyn Progress) -> Params {
+        progress.stage("training", 2);
+        let strs = self.strs();
+        let n = self.recs.len() as u64;
+        let (lo_n, hi_n) = match self.split {
+            Some(s) => (s as u64, n - s as u64),
+            None => (n, n),
+        };
+        let total_pairs = match self.split {
+            Some(_) => lo_n * hi_n,
+            None => n * n.saturating_sub(1) / 2,
+        };
+        let draws = RANDOM_PAIRS.min(total_pairs);
+        let random: Patterns = (0..draws)
+            .into_par_iter()
+            .fold(Patterns::default, |mut acc, t| {
+                let mut rng = SplitMix(t ^ 0x5eed_5eed);
+                let (i, j) = match self.split {
+                    Some(s) => (rng.below(lo_n), s as u64 + rng.below(hi_n)),
+                    None => {
+                        let i = rng.below(n);
+                        let mut j = rng.below(n.max(2) - 1);
+                        if j >= i {
+                            j += 1;
+                        }
+                        (i, j)
+                    }
+                };
+                if let (Some(a), Some(b)) = (self.recs.get(i as usize), self.recs.get(j as usize)) {
+                    *acc.entry(pattern(&self.comps, a, b, strs)).or_insert(0.0) += 1.0;
+                }
+                acc
+            })
+            .reduce(Patterns::default, merge_patterns);
+        progress.advance(1);
+        let sessions: Vec<(Vec<bool>, Patterns, f64)> = self
+            .session_rules()
+            .into_iter()
+            .map(|r| {
+                let masks = self
+                    .rules
+                    .get(r)
+                    .map(|rule| rule.masks(&self.comps))
+                    .unwrap_or_default();
+                let (pats, scale) = self.rule_patterns(r);
+                (masks, pats, scale)
+            })
+            .collect();
+        let sample = (self.pairs / EM_SAMPLE_PAIRS).max(1);
+        let blocked = self.fold_pairs(
+            (sample > 1).then_some(sample),
+            Patterns::default,
+            |acc, i, j| {
+                if let (Some(a), Some(b)) = (self.recs.get(i as usize), self.recs.get(j as usize)) {
+                    *acc.entry(pattern(&self.comps, a, b, strs)).or_insert(0.0) += 1.0;
+                }
+            },
+            merge_patterns,
+        );
+        let (comparisons, lambda) =
+            train(&self.comps, &random, &sessions, &blocked, self.pairs as f64);
+        progress.advance(1);
+        let true_pairs = lambda * self.pairs as f64;
+        let per_record = match self.split {
+            Some(_) => true_pairs / hi_n.max(1) as f64,
+            None => 2.0 * true_pairs / n.max(1) as f64,
+        };
+        crate::model::params(&self.schema, comparisons, per_record)
+    }
+
+    /// The rules to train m on, surest first (see `model::train`).
+    fn session_rules(&self) -> Vec<usize> {
+        let mut ranked: Vec<(u8, usize)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.session_rank().map(|k| (k, i)))
+            .collect();
+        ranked.sort_unstable();
+        ranked.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Level patterns of (a sample of) the pairs in one rule's blocks, and how many pairs each
+    /// sampled one stands for.
+    fn rule_patterns(&self, r: usize) -> (Patterns, f64) {
+        let (Some(bl), Some(members)) = (self.blocks.get(r), self.members.get(r)) else {
+            return (Patterns::default(), 1.0);
+        };
+        let pairs: u64 = bl
+            .iter()
+            .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s).saturating_sub(1) / 2)
+            .sum();
+        let sample = (pairs / SESSION_PAIRS).max(1);
+        let strs = self.strs();
+        let pats = bl
+            .par_iter()
+            .filter(|(k, _, _)| {
+                sample == 1 || (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % sample == 0
+            })
+            .fold(Patterns::default, |mut acc, &(_, s, e)| {
+                let m = members.get(s as usize..e as usize).unwrap_or(&[]);
+                for (x, &i) in m.iter().enumerate() {
+                    for &j in m.iter().skip(x + 1) {
+                        if let Some(sp) = self.split
+                            && ((i as usize) < sp) == ((j as usize) < sp)
+                        {
+                            continue;
+                        }
+                        if let (Some(a), Some(b)) =
+                            (self.recs.get(i as usize), self.recs.get(j as usize))
+                        {
+                            *acc.entry(pattern(&self.comps, a, b, strs)).or_insert(0.0) += 1.0;
+                        }
+                    }
+                }
+                acc
+            })
+            .reduce(Patterns::default, merge_patterns);
+        (pats, sample as f64)
+    }
+
+    /// Scores every blocked pair and returns those at or above `threshold`, most probable first.
+    pub fn score(
+        &self,
+        params: &Params,
+        threshold: f64,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Match>, MatchError> {
+        let scorer = Scorer::new(params)?;
+        if params.schema != self.schema {
+            return Err(MatchError::BadParams(
+                "the parameters were trained on other fields".into(),
+            ));
+        }
+        let others = match self.split {
+            Some(s) => s,
+            None => self.recs.len().saturating_sub(1),
+        };
+        let prior = scorer.prior_bits(others as f64);
+        let strs = self.strs();
+        progress.stage("scoring", self.pairs);
+        // The threshold as bits, so most pairs need no exponential.
+        let min_bits = if threshold <= 0.0 {
+            f64::NEG_INFINITY
+        } else if threshold >= 1.0 {
+            f64::INFINITY
+        } else {
+            (threshold / (1.0 - threshold)).log2()
+        };
+        let (found, count): (Vec<(u32, u32, f64)>, u64) = self.fold_pairs(
+            None,
+            || (Vec::new(), 0u64),
+            |acc, i, j| {
+                acc.1 += 1;
+                if acc.1 % 65_536 == 0 {
+                    progress.advance(65_536);
+                }
+                if let (Some(a), Some(b)) = (self.recs.get(i as usize), self.recs.get(j as usize)) {
+                    let bits = scorer.bits(a, b, strs, &self.tf) + prior;
+                    if bits >= min_bits {
+                        acc.0.push((i, j, bits));
+                    }
+                }
+            },
+            |(mut x, n), (mut y, m)| {
+                if x.len() < y.len() {
+                    std::mem::swap(&mut x, &mut y);
+                }
+                x.extend(y);
+                (x, n + m)
+            },
+        );
+        self.scored
+            .store(count, std::sync::atomic::Ordering::Relaxed);
+        let offset = self.split.unwrap_or(0);
+        let mut out: Vec<Match> = found
+            .par_iter()
+            .filter_map(|&(i, j, bits)| {
+                let (a, b) = (self.recs.get(i as usize)?, self.recs.get(j as usize)?);
+                Some(Match {
+                    left: i as usize,
+                    right: j as usize - offset,
+                    probability: probability(bits),
+                    explanation: scorer.explain(a, b, strs, &self.tf),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.probability
+                .total_cmp(&a.probability)
+                .then(a.left.cmp(&b.left))
+                .then(a.right.cmp(&b.right))
+        });
+        Ok(out)
+    }
+}
+
+fn merge_patterns(mut a: Patterns, b: Patterns) -> Patterns {
+    if a.len() < b.len() {
+        return merge_patterns(b, a);
+    }
+    for (k, v) in b {
+        *a.entry(k).or_insert(0.0) += v;
+    }
+    a
+}
+
+/// A tiny seeded generator: the library must be deterministic and needs no more.
+pub(crate) struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+}

@@ -1,0 +1,628 @@
+//! Fellegi–Sunter: m and u per comparison level, trained without labels (u from random pairs,
+//! m and the match rate by EM over blocked pairs), term-frequency adjustment of exact name
+//! agreement, a match probability and the weight each field contributed.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::MatchError;
+use crate::compare::{Comparison, NULL, What, comparisons};
+use crate::prepare::{Prepared, Strs};
+use crate::schema::Schema;
+
+/// The trained model: save it with [`Params::to_json`] and load it with [`Params::from_json`]
+/// to score new data the same way without training again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// The layout of this file; bumped when it changes.
+    pub format: u32,
+    pub schema: Schema,
+    pub comparisons: Vec<ComparisonParams>,
+    /// How many true matches a record has, on average, among all the records it is matched
+    /// against. The prior of a pair is this divided by the number of those records, so the same
+    /// parameters stay calibrated on a larger or smaller set.
+    pub matches_per_record: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonParams {
+    pub label: String,
+    pub levels: Vec<LevelParams>,
+}
+
+/// `m`: the chance of this level for a true match; `u`: for a non-match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelParams {
+    pub label: String,
+    pub m: f64,
+    pub u: f64,
+}
+
+const FORMAT: u32 = 1;
+/// Patterns pack one level per comparison in four bits.
+pub(crate) const MAX_COMPARISONS: usize = 16;
+
+impl Params {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, MatchError> {
+        let p: Params =
+            serde_json::from_str(text).map_err(|e| MatchError::BadParams(e.to_string()))?;
+        Scorer::new(&p)?;
+        Ok(p)
+    }
+
+    /// The weight of evidence (log2 m/u) of each level, for display.
+    pub fn weights(&self) -> Vec<(String, Vec<(String, f64)>)> {
+        self.comparisons
+            .iter()
+            .map(|c| {
+                (
+                    c.label.clone(),
+                    c.levels
+                        .iter()
+                        .map(|l| (l.label.clone(), (l.m / l.u).log2()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// What one comparison contributed to a pair's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldWeight {
+    pub field: String,
+    /// The agreement level, or `missing`.
+    pub level: String,
+    /// Bits of evidence: positive for a match, negative against.
+    pub weight: f64,
+}
+
+/// Term frequencies of the values an exact name agreement can be on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tf {
+    counts: Vec<FxHashMap<u32, u32>>,
+    totals: Vec<u64>,
+}
+
+impl Tf {
+    pub(crate) fn new(comps: usize) -> Self {
+        Self {
+            counts: vec![FxHashMap::default(); comps],
+            totals: vec![0; comps],
+        }
+    }
+
+    /// Counts (or with `add = false` uncounts) a record's values.
+    pub(crate) fn count(&mut self, comps: &[Comparison], p: &Prepared, add: bool) {
+        for (c, comp) in comps.iter().enumerate() {
+            if !comp.tf {
+                continue;
+            }
+            let Some(v) = comp.value(p) else { continue };
+            let (Some(map), Some(total)) = (self.counts.get_mut(c), self.totals.get_mut(c)) else {
+                continue;
+            };
+            let n = map.entry(v).or_insert(0);
+            if add {
+                *n += 1;
+                *total += 1;
+            } else {
+                *n = n.saturating_sub(1);
+                *total = total.saturating_sub(1);
+            }
+        }
+    }
+
+    fn freq(&self, c: usize, v: u32) -> Option<f64> {
+        let total = *self.totals.get(c)?;
+        let n = *self.counts.get(c)?.get(&v)?;
+        (total > 0).then(|| f64::from(n) / total as f64)
+    }
+}
+
+/// Scores pairs with given parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Scorer {
+    pub comps: Vec<Comparison>,
+    /// log2(m/u) per comparison and level.
+    weights: Vec<Vec<f64>>,
+    log_m0: Vec<f64>,
+    u0: Vec<f64>,
+    pub matches_per_record: f64,
+}
+
+/// A very rare value may add at most this many bits over the average exact agreement: keeps a
+/// one-off spelling from outweighing everything else.
+const MAX_TF_BONUS: f64 = 4.0;
+
+impl Scorer {
+    pub(crate) fn new(p: &Params) -> Result<Self, MatchError> {
+        let comps = comparisons(&p.schema);
+        if p.format != FORMAT {
+            return Err(MatchError::BadParams(format!(
+                "format {} is not {FORMAT}",
+                p.format
+            )));
+        }
+        if comps.len() != p.comparisons.len() {
+            return Err(MatchError::BadParams(format!(
+                "the schema makes {} comparisons but the parameters hold {}",
+                comps.len(),
+                p.comparisons.len()
+            )));
+        }
+        let mut weights = Vec::new();
+        let mut log_m0 = Vec::new();
+        let mut u0 = Vec::new();
+        for (c, cp) in comps.iter().zip(&p.comparisons) {
+            if c.levels.len() != cp.levels.len() {
+                return Err(MatchError::BadParams(format!(
+                    "{}: wrong number of levels",
+                    cp.label
+                )));
+            }
+            if cp
+                .levels
+                .iter()
+                .any(|l| !(l.m > 0.0 && l.m <= 1.0 && l.u > 0.0 && l.u <= 1.0))
+            {
+                return Err(MatchError::BadParams(format!(
+                    "{}: m and u must be in (0, 1]",
+                    cp.label
+                )));
+            }
+            weights.push(cp.levels.iter().map(|l| (l.m / l.u).log2()).collect());
+            log_m0.push(cp.levels.first().map_or(0.0, |l| l.m.log2()));
+            u0.push(cp.levels.first().map_or(1.0, |l| l.u));
+        }
+        if p.matches_per_record.is_nan() || p.matches_per_record <= 0.0 {
+            return Err(MatchError::BadParams(
+                "matches_per_record must be positive".into(),
+            ));
+        }
+        Ok(Self {
+            comps,
+            weights,
+            log_m0,
+            u0,
+            matches_per_record: p.matches_per_record,
+        })
+    }
+
+    /// The prior log2-odds that a record matches one given record among `others`.
+    pub(crate) fn prior_bits(&self, others: f64) -> f64 {
+        let p = (self.matches_per_record / others.max(1.0)).clamp(1e-12, 0.5);
+        (p / (1.0 - p)).log2()
+    }
+
+    fn weight(&self, c: usize, level: u8, value: u32, tf: &Tf) -> f64 {
+        if level == NULL {
+            return 0.0;
+        }
+        let base = self
+            .weights
+            .get(c)
+            .and_then(|w| w.get(usize::from(level)))
+            .copied()
+            .unwrap_or(0.0);
+        if level == 0
+            && self.comps.get(c).is_some_and(|x| x.tf)
+            && let Some(f) = tf.freq(c, value)
+        {
+            let u0 = self.u0.get(c).copied().unwrap_or(1.0);
+            let lm = self.log_m0.get(c).copied().unwrap_or(0.0);
+            return lm - f.max(u0 / MAX_TF_BONUS.exp2()).log2();
+        }
+        base
+    }
+
+    /// The pair's total weight in bits (without the prior).
+    pub(crate) fn bits(&self, a: &Prepared, b: &Prepared, strs: Strs<'_>, tf: &Tf) -> f64 {
+        let mut sum = 0.0;
+        let mut household = Household::default();
+        for (c, comp) in self.comps.iter().enumerate() {
+            let (level, value) = comp.level(a, b, strs);
+            let w = self.weight(c, level, value, tf);
+            sum += w;
+            household.add(comp, w);
+            household.level(comp, level);
+        }
+        sum - household.excess()
+    }
+
+    pub(crate) fn explain(
+        &self,
+        a: &Prepared,
+        b: &Prepared,
+        strs: Strs<'_>,
+        tf: &Tf,
+    ) -> Vec<FieldWeight> {
+        let mut household = Household::default();
+        let mut out: Vec<FieldWeight> = self
+            .comps
+            .iter()
+            .enumerate()
+            .map(|(c, comp)| {
+                let (level, value) = comp.level(a, b, strs);
+                household.add(comp, self.weight(c, level, value, tf));
+                household.level(comp, level);
+                FieldWeight {
+                    field: comp.label.clone(),
+                    level: if level == NULL {
+                        "missing".into()
+                    } else {
+                        comp.levels
+                            .get(usize::from(level))
+                            .copied()
+                            .unwrap_or("?")
+                            .into()
+                    },
+                    weight: self.weight(c, level, value, tf),
+                }
+            })
+            .collect();
+        let excess = household.excess();
+        if excess > 0.0 {
+            out.push(FieldWeight {
+                field: "family evidence".into(),
+                level: if household.sibling_like {
+                    "not counted: given names differ".into()
+                } else {
+                    "capped".into()
+                },
+                weight: -excess,
+            });
+        }
+        out
+    }
+}
+
+/// Family name, parents, place and nationality all say "same family"; siblings agree on every
+/// one of them. Counted as independent they would add up to certainty that two siblings are
+/// one child. So their positive weights count in full only for the strongest, and for the rest
+/// up to `HOUSEHOLD_EXTRA` bits in all; and not at all when the given names differ outright.
+const HOUSEHOLD_EXTRA: f64 = 4.0;
+
+#[derive(Default)]
+struct Household {
+    max: f64,
+    sum: f64,
+    /// The given names are not the same name: two children of one family look exactly like
+    /// this, so the family evidence says nothing about being the same child.
+    sibling_like: bool,
+}
+
+impl Household {
+    fn add(&mut self, comp: &Comparison, w: f64) {
+        if comp.household && w > 0.0 {
+            self.sum += w;
+            self.max = self.max.max(w);
+        }
+    }
+
+    /// Given names that differ, or share only their consonants (Hassan, Hussein), are what
+    /// siblings have.
+    fn level(&mut self, comp: &Comparison, level: u8) {
+        if matches!(comp.what, What::Given)
+            && (level == 1 || usize::from(level) + 1 == comp.levels.len())
+        {
+            self.sibling_like = true;
+        }
+    }
+
+    /// The bits above the cap, to take off.
+    fn excess(&self) -> f64 {
+        if self.sibling_like {
+            self.sum
+        } else {
+            (self.sum - self.max - HOUSEHOLD_EXTRA).max(0.0)
+        }
+    }
+}
+
+pub(crate) fn probability(bits: f64) -> f64 {
+    1.0 / (1.0 + (-bits).exp2())
+}
+
+pub(crate) fn pattern(comps: &[Comparison], a: &Prepared, b: &Prepared, strs: Strs<'_>) -> u64 {
+    let mut p = 0u64;
+    for (c, comp) in comps.iter().enumerate() {
+        let (level, _) = comp.level(a, b, strs);
+        p |= u64::from(level) << (4 * c);
+    }
+    p
+}
+
+fn level_of(pattern: u64, c: usize) -> u8 {
+    ((pattern >> (4 * c)) & 0xF) as u8
+}
+
+/// Counts of level patterns, with how many pairs they stand for.
+pub(crate) type Patterns = FxHashMap<u64, f64>;
+
+fn u_from_random(comps: &[Comparison], random: &Patterns) -> Vec<Vec<f64>> {
+    let mut u: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.5; c.levels.len()]).collect();
+    for (&pat, &n) in random {
+        for (c, uc) in u.iter_mut().enumerate() {
+            if let Some(x) = uc.get_mut(usize::from(level_of(pat, c))) {
+                *x += n;
+            }
+        }
+    }
+    normalise(&mut u);
+    u
+}
+
+/// One EM run over patterns with u fixed. Comparisons in `masked` do not count in the
+/// likelihood; only those in `learn` get their m updated (none: only the match rate).
+/// Family evidence is capped in the posterior as in scoring (see [`Household`]).
+fn em(
+    comps: &[Comparison],
+    m: &mut [Vec<f64>],
+    u: &[Vec<f64>],
+    pats: &Patterns,
+    masked: &[bool],
+    learn: &[bool],
+) -> f64 {
+    let mut lambda = 0.1_f64;
+    let total: f64 = pats
+        .iter()
+        .filter(|(p, _)| informative(comps, **p, masked, learn))
+        .map(|(_, n)| n)
+        .sum();
+    if total <= 0.0 {
+        return lambda;
+    }
+    for _ in 0..100 {
+        let mut mc: Vec<Vec<f64>> = comps.iter().map(|c| vec![1e-4; c.levels.len()]).collect();
+        let mut matched = 0.0;
+        let prior = (lambda / (1.0 - lambda)).log2();
+        for (&pat, &n) in pats {
+            if !informative(comps, pat, masked, learn) {
+                continue;
+            }
+            let mut h = Household::default();
+            let mut bits = prior;
+            for (c, comp) in comps.iter().enumerate() {
+                if masked.get(c).copied().unwrap_or(false) {
+                    continue;
+                }
+                let l = usize::from(level_of(pat, c));
+                if let (Some(mv), Some(uv)) = (
+                    m.get(c).and_then(|x| x.get(l)),
+                    u.get(c).and_then(|x| x.get(l)),
+                ) {
+                    let w = (mv / uv).log2();
+                    bits += w;
+                    h.add(comp, w);
+                }
+                h.level(comp, level_of(pat, c));
+            }
+            let p = probability(bits - h.excess());
+            matched += p * n;
+            for (c, row) in mc.iter_mut().enumerate() {
+                if let Some(x) = row.get_mut(usize::from(level_of(pat, c))) {
+                    *x += p * n;
+                }
+            }
+        }
+        normalise(&mut mc);
+        let new_lambda = (matched / total).clamp(1e-9, 0.999);
+        let delta = (new_lambda - lambda).abs();
+        for (c, row) in mc.into_iter().enumerate() {
+            if learn.get(c).copied().unwrap_or(false)
+                && let Some(slot) = m.get_mut(c)
+            {
+                *slot = row;
+            }
+        }
+        lambda = new_lambda;
+        if delta < 1e-7 {
+            break;
+        }
+    }
+    lambda
+}
+
+/// Whether a pair says enough, through comparisons already learnt, to tell a match from a
+/// namesake while learning others: two known values at least. A pair of two bare names and a
+/// birth date would otherwise teach the birth date's m whatever the namesakes look like.
+fn informative(comps: &[Comparison], pat: u64, masked: &[bool], learn: &[bool]) -> bool {
+    let fixed = |c: usize| {
+        !masked.get(c).copied().unwrap_or(true) && !learn.get(c).copied().unwrap_or(true)
+    };
+    if !learn.contains(&true) || !(0..masked.len()).any(fixed) {
+        return true;
+    }
+    // Sex and nationality do not count: namesakes share them.
+    let known = comps
+        .iter()
+        .enumerate()
+        .filter(|&(c, comp)| fixed(c) && comp.levels.len() > 2 && level_of(pat, c) != NULL)
+        .count();
+    known >= 2
+}
+
+/// Learns m for what no session could see from anchor pairs (see `train`). Returns, per
+/// comparison, how often a match has a value on both sides (from the anchors).
+fn anchor_m(
+    comps: &[Comparison],
+    m: &mut [Vec<f64>],
+    learnt: &[bool],
+    pats: &Patterns,
+) -> Option<Vec<f64>> {
+    let strong = |c: usize| {
+        learnt.get(c).copied().unwrap_or(false) && comps.get(c).is_some_and(|x| x.levels.len() > 2)
+    };
+    let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.5; c.levels.len()]).collect();
+    let mut known = vec![0.0; comps.len()];
+    let mut anchors = 0.0;
+    for (&pat, &n) in pats {
+        let mut exact = 0;
+        let mut against = false;
+        for c in (0..comps.len()).filter(|&c| strong(c)) {
+            match level_of(pat, c) {
+                0 => exact += 1,
+                NULL => {}
+                _ => against = true,
+            }
+        }
+        if exact < 4 || against {
+            continue;
+        }
+        anchors += n;
+        for (c, row) in counts.iter_mut().enumerate() {
+            if let Some(x) = row.get_mut(usize::from(level_of(pat, c))) {
+                *x += n;
+                if let Some(k) = known.get_mut(c) {
+                    *k += n;
+                }
+            }
+        }
+    }
+    if anchors < 10.0 {
+        return None;
+    }
+    normalise(&mut counts);
+    for (c, row) in counts.into_iter().enumerate() {
+        if !learnt.get(c).copied().unwrap_or(true)
+            && let Some(slot) = m.get_mut(c)
+        {
+            *slot = row;
+        }
+    }
+    Some(known.into_iter().map(|k| k / anchors).collect())
+}
+
+/// Trains m and u. `u` from random pairs (nearly all non-matches, strangers). `m` by EM
+/// sessions over the pairs of one blocking rule each, with the rule's own comparisons left out
+/// (they agree by construction). Only rules whose pairs are nearly all the same *child* serve
+/// (same given or family name and the same day of birth): on the others, relatives and
+/// namesakes share origin, nationality and country, which u from strangers cannot know, and EM
+/// drifts to "same family". Each comparison takes its m from the first session that sees it;
+/// the rest is learnt over all candidate pairs; then the match rate, with m and u fixed.
+pub(crate) fn train(
+    comps: &[Comparison],
+    random: &Patterns,
+    sessions: &[(Vec<bool>, Patterns, f64)],
+    blocked: &Patterns,
+    candidate_pairs: f64,
+) -> (Vec<ComparisonParams>, f64) {
+    let u = u_from_random(comps, random);
+    let init: Vec<Vec<f64>> = comps
+        .iter()
+        .map(|c| {
+            let k = c.levels.len();
+            let mut row: Vec<f64> = (0..k)
+                .map(|l| if l == 0 { 0.8 } else { 0.15 / (k as f64) })
+                .collect();
+            if let Some(last) = row.last_mut() {
+                *last = 0.02;
+            }
+            row
+        })
+        .collect();
+    let mut m = init.clone();
+    normalise(&mut m);
+    let mut learnt = vec![false; comps.len()];
+    // Matches found by the surest session, and what it pinned: see the match rate below.
+    let mut first: Option<(f64, Vec<bool>)> = None;
+    for (masked, pats, scale) in sessions {
+        let mut sm = m.clone();
+        // A session learns only what no surer session has: re-learning the rest here would let
+        // the relatives and namesakes among its pairs pull it towards "same family".
+        let learn: Vec<bool> = masked.iter().zip(&learnt).map(|(x, l)| !x && !l).collect();
+        if !learn.contains(&true) {
+            continue;
+        }
+        let lam = em(comps, &mut sm, &u, pats, masked, &learn);
+        if first.is_none() {
+            first = Some((lam * pats.values().sum::<f64>() * scale, masked.clone()));
+        }
+        for c in 0..comps.len() {
+            if !masked.get(c).copied().unwrap_or(true) && !learnt.get(c).copied().unwrap_or(true) {
+                if let (Some(slot), Some(row)) = (m.get_mut(c), sm.get(c)) {
+                    slot.clone_from(row);
+                }
+                if let Some(l) = learnt.get_mut(c) {
+                    *l = true;
+                }
+            }
+        }
+    }
+    // What no session could see (the birth date, pinned by both surest rules) is learnt from
+    // anchor pairs: candidates that agree exactly on at least four of the name and place
+    // comparisons already learnt and disagree on none. EM here would not do: namesakes from a
+    // small pool of names agree on all of those and would teach the birth date that a child's
+    // two records often differ by years.
+    let present = anchor_m(comps, &mut m, &learnt, blocked);
+    // The match rate among all candidates. EM would count namesakes as matches. Instead: the
+    // surest session found some number of matches, those that agree exactly on what it pinned
+    // (given name and birth day); a match does so with probability m[exact] x P(known) for each
+    // pinned comparison; so all matches number about found / that product.
+    let none = vec![false; comps.len()];
+    let em_lambda = em(comps, &mut m, &u, blocked, &none, &none);
+    let lambda = match (first, present) {
+        (Some((found, pinned)), Some(present)) if candidate_pairs > 0.0 => {
+            let reach: f64 = (0..comps.len())
+                .filter(|&c| pinned.get(c).copied().unwrap_or(false))
+                .map(|c| {
+                    m.get(c).and_then(|r| r.first()).copied().unwrap_or(1.0)
+                        * present.get(c).copied().unwrap_or(1.0)
+                })
+                .product();
+            if reach > 0.01 {
+                (found / reach / candidate_pairs).clamp(1e-9, 0.999)
+            } else {
+                em_lambda
+            }
+        }
+        _ => em_lambda,
+    };
+    let params = comps
+        .iter()
+        .zip(m.iter().zip(&u))
+        .map(|(c, (mv, uv))| ComparisonParams {
+            label: c.label.clone(),
+            levels: c
+                .levels
+                .iter()
+                .zip(mv.iter().zip(uv))
+                .map(|(label, (&m, &u))| LevelParams {
+                    label: (*label).to_string(),
+                    m: m.clamp(1e-6, 1.0),
+                    u: u.clamp(1e-9, 1.0),
+                })
+                .collect(),
+        })
+        .collect();
+    (params, lambda)
+}
+
+fn normalise(v: &mut [Vec<f64>]) {
+    for row in v {
+        let s: f64 = row.iter().sum();
+        if s > 0.0 {
+            for x in row.iter_mut() {
+                *x /= s;
+            }
+        }
+    }
+}
+
+pub(crate) fn params(
+    schema: &Schema,
+    comparisons: Vec<ComparisonParams>,
+    matches_per_record: f64,
+) -> Params {
+    Params {
+        format: FORMAT,
+        schema: schema.clone(),
+        comparisons,
+        matches_per_record: matches_per_record.max(1e-9),
+    }
+}

@@ -1,0 +1,335 @@
+//! Records turned into what comparisons and blocking read: name keys interned as numbers,
+//! codes folded, dates as day spans.
+
+use rustc_hash::FxHashMap;
+
+use crate::normalise::{fold_code, fold_text, name_forms, name_keys};
+use crate::schema::{Kind, Record, Schema, Value, Ymd};
+
+/// Name keys as small numbers, so most comparisons are integer equality.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Interner {
+    ids: FxHashMap<Box<str>, u32>,
+    strs: Vec<Box<str>>,
+}
+
+/// Ids at or above this are a query's own keys, not (yet) in the interner.
+const TEMP: u32 = 0x8000_0000;
+
+impl Interner {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = u32::try_from(self.strs.len()).unwrap_or(TEMP - 1);
+        self.strs.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    /// For a query that must not change the index: unknown keys get temporary ids.
+    pub(crate) fn lookup(&self, s: &str, temp: &mut Vec<Box<str>>) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        if let Some(i) = temp.iter().position(|t| &**t == s) {
+            return TEMP + i as u32;
+        }
+        temp.push(s.into());
+        TEMP + (temp.len() - 1) as u32
+    }
+}
+
+/// Reads key text for an id, from the interner or a query's temporary keys.
+#[derive(Clone, Copy)]
+pub(crate) struct Strs<'a> {
+    pub base: &'a Interner,
+    pub temp: &'a [Box<str>],
+}
+
+impl Strs<'_> {
+    pub(crate) fn get(&self, id: u32) -> &str {
+        if id >= TEMP {
+            self.temp.get((id - TEMP) as usize).map_or("", |s| s)
+        } else {
+            self.base.strs.get(id as usize).map_or("", |s| s)
+        }
+    }
+}
+
+/// One comparison's view of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Feat {
+    Missing,
+    Tokens(Vec<u32>),
+    Code(Box<str>),
+    Text(Box<str>),
+    /// First and last possible day; `exact` when known to the day.
+    Span {
+        lo: i32,
+        hi: i32,
+        exact: Option<(i32, u8, u8)>,
+    },
+}
+
+/// A prepared record: the person's names (shared by the name comparisons) and one feature per
+/// non-name comparison.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prepared {
+    pub given: Vec<u32>,
+    /// The given names' vowel forms, in step with `given` (see `normalise::vowel_form`).
+    pub given_v: Vec<u32>,
+    pub family: Vec<u32>,
+    pub other: Vec<u32>,
+    pub feats: Vec<Feat>,
+}
+
+/// A record normalised but not yet interned (so that normalisation can run in parallel).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Normalised {
+    given: Vec<String>,
+    given_v: Vec<String>,
+    family: Vec<String>,
+    other: Vec<String>,
+    feats: Vec<NFeat>,
+}
+
+#[derive(Debug, Clone)]
+enum NFeat {
+    Ready(Feat),
+    Words(Vec<String>),
+}
+
+/// Which feature each non-name comparison reads, derived once from the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    Parent(usize),
+    /// The date of birth and every age field.
+    Birth {
+        date: Option<usize>,
+        ages: Vec<usize>,
+    },
+    Date(usize),
+    Sex(usize),
+    Nationality(usize),
+    PlaceCode(usize),
+    PlaceName(usize),
+    Identifier(usize),
+    Category(usize),
+    Text(usize),
+}
+
+pub(crate) fn sources(schema: &Schema) -> Vec<Source> {
+    let birth = schema.birth_field();
+    let mut out = Vec::new();
+    let mut birth_done = false;
+    for (i, f) in schema.fields.iter().enumerate() {
+        let s = match f.kind {
+            Kind::ParentName => Source::Parent(i),
+            Kind::Date | Kind::Age
+                if birth.is_some() && (f.kind == Kind::Age || birth == Some(i)) =>
+            {
+                if birth_done {
+                    continue;
+                }
+                birth_done = true;
+                Source::Birth {
+                    date: birth,
+                    ages: schema
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.kind == Kind::Age)
+                        .map(|(j, _)| j)
+                        .collect(),
+                }
+            }
+            Kind::Date => Source::Date(i),
+            Kind::Age => continue,
+            Kind::Sex => Source::Sex(i),
+            Kind::Nationality => Source::Nationality(i),
+            Kind::PlaceCode => Source::PlaceCode(i),
+            Kind::PlaceName => Source::PlaceName(i),
+            Kind::Identifier => Source::Identifier(i),
+            Kind::Category => Source::Category(i),
+            Kind::Text => Source::Text(i),
+            Kind::GivenName | Kind::FamilyName | Kind::FullName | Kind::OtherName => continue,
+        };
+        out.push(s);
+    }
+    out
+}
+
+fn text(v: Option<&Value>) -> Option<&str> {
+    match v {
+        Some(Value::Text(s)) if !s.trim().is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+/// Ages are guesses: half a year either side of the year the age implies.
+pub(crate) const AGE_SLACK_DAYS: i32 = 183;
+
+fn age_span(years: f32, on: &Ymd) -> Option<(i32, i32)> {
+    if !(0.0..=130.0).contains(&years) {
+        return None;
+    }
+    let (on_lo, on_hi) = on.span();
+    let year_days = 365.25_f32;
+    let hi = on_hi - (years * year_days) as i32;
+    let lo = on_lo - ((years + 1.0) * year_days) as i32 + 1;
+    Some((lo - AGE_SLACK_DAYS, hi + AGE_SLACK_DAYS))
+}
+
+fn date_feat(v: Option<&Value>) -> Option<Feat> {
+    match v {
+        Some(Value::Date(d)) => {
+            let (lo, hi) = d.span();
+            let exact = match (d.month, d.day) {
+                (Some(m), Some(day)) => Some((d.year, m, day)),
+                _ => None,
+            };
+            Some(Feat::Span { lo, hi, exact })
+        }
+        _ => None,
+    }
+}
+
+fn sex_code(s: &str) -> String {
+    let t = fold_text(s);
+    match t.as_str() {
+        "m" | "male" | "boy" | "man" | "h" | "hombre" | "masculino" | "1" => "m".into(),
+        "f" | "female" | "girl" | "woman" | "mujer" | "femenino" | "w" | "2" => "f".into(),
+        _ => t,
+    }
+}
+
+pub(crate) fn normalise(schema: &Schema, sources: &[Source], rec: &Record) -> Normalised {
+    let mut n = Normalised::default();
+    for (f, v) in schema.fields.iter().zip(&rec.values) {
+        let Some(t) = text(Some(v)) else { continue };
+        match f.kind {
+            Kind::GivenName => {
+                for (k, v) in name_forms(t) {
+                    n.given.push(k);
+                    n.given_v.push(v);
+                }
+            }
+            Kind::FamilyName => n.family.extend(name_keys(t)),
+            Kind::OtherName => n.other.extend(name_keys(t)),
+            Kind::FullName => {
+                let mut forms = name_forms(t).into_iter();
+                if let Some((k, v)) = forms.next() {
+                    n.given.push(k);
+                    n.given_v.push(v);
+                }
+                n.family.extend(forms.map(|(k, _)| k));
+            }
+            _ => {}
+        }
+    }
+    let get = |i: usize| rec.values.get(i);
+    for s in sources {
+        let feat = match s {
+            Source::Parent(i) => match text(get(*i)) {
+                Some(t) => NFeat::Words(name_keys(t)),
+                None => NFeat::Ready(Feat::Missing),
+            },
+            Source::Birth { date, ages } => {
+                let from_date = date.and_then(|d| date_feat(get(d)));
+                let from_age = || {
+                    ages.iter().find_map(|&a| match get(a) {
+                        Some(Value::Age { years, on }) => {
+                            age_span(*years, on).map(|(lo, hi)| Feat::Span {
+                                lo,
+                                hi,
+                                exact: None,
+                            })
+                        }
+                        _ => None,
+                    })
+                };
+                NFeat::Ready(from_date.or_else(from_age).unwrap_or(Feat::Missing))
+            }
+            Source::Date(i) => NFeat::Ready(date_feat(get(*i)).unwrap_or(Feat::Missing)),
+            Source::Sex(i) => NFeat::Ready(code(text(get(*i)).map(sex_code))),
+            Source::Nationality(i) | Source::PlaceCode(i) | Source::Identifier(i) => {
+                NFeat::Ready(code(text(get(*i)).map(fold_code)))
+            }
+            Source::Category(i) => NFeat::Ready(code(text(get(*i)).map(fold_text))),
+            Source::PlaceName(i) | Source::Text(i) => NFeat::Ready(
+                match text(get(*i)).map(fold_text).filter(|t| !t.is_empty()) {
+                    Some(t) => Feat::Text(t.into()),
+                    None => Feat::Missing,
+                },
+            ),
+        };
+        n.feats.push(feat);
+    }
+    n
+}
+
+fn code(s: Option<String>) -> Feat {
+    match s.filter(|s| !s.is_empty()) {
+        Some(s) => Feat::Code(s.into()),
+        None => Feat::Missing,
+    }
+}
+
+impl Normalised {
+    pub(crate) fn intern(self, interner: &mut Interner) -> Prepared {
+        let given_v = self.given_v.iter().map(|v| interner.intern(v)).collect();
+        let mut ids =
+            |v: Vec<String>| -> Vec<u32> { v.iter().map(|s| interner.intern(s)).collect() };
+        let given = ids(self.given);
+        let family = ids(self.family);
+        let other = ids(self.other);
+        let feats = self
+            .feats
+            .into_iter()
+            .map(|f| match f {
+                NFeat::Ready(f) => f,
+                NFeat::Words(w) if w.is_empty() => Feat::Missing,
+                NFeat::Words(w) => Feat::Tokens(w.iter().map(|s| interner.intern(s)).collect()),
+            })
+            .collect();
+        Prepared {
+            given,
+            given_v,
+            family,
+            other,
+            feats,
+        }
+    }
+
+    /// For queries: keys unknown to the interner get temporary ids and the interner stays as is.
+    pub(crate) fn lookup(self, interner: &Interner, temp: &mut Vec<Box<str>>) -> Prepared {
+        let ids = |v: &[String], temp: &mut Vec<Box<str>>| -> Vec<u32> {
+            v.iter().map(|s| interner.lookup(s, temp)).collect()
+        };
+        let given = ids(&self.given, temp);
+        let given_v = self
+            .given_v
+            .iter()
+            .map(|v| interner.lookup(v, temp))
+            .collect();
+        let family = ids(&self.family, temp);
+        let other = ids(&self.other, temp);
+        let feats = self
+            .feats
+            .into_iter()
+            .map(|f| match f {
+                NFeat::Ready(f) => f,
+                NFeat::Words(w) if w.is_empty() => Feat::Missing,
+                NFeat::Words(w) => Feat::Tokens(ids(&w, temp)),
+            })
+            .collect();
+        Prepared {
+            given,
+            given_v,
+            family,
+            other,
+            feats,
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The engine end to end on small generated data with known truth.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use haven_matching::{Index, Kind, Linkage, Params, Record, Schema, Silent, Value, Ymd};
+use haven_synth::{LinkageData, LinkageSetting, linkage};
+
+fn schema() -> Schema {
+    Schema::new([
+        ("given_name", Kind::GivenName),
+        ("family_name", Kind::FamilyName),
+        ("other_name", Kind::OtherName),
+        ("father_name", Kind::ParentName),
+        ("mother_name", Kind::ParentName),
+        ("sex", Kind::Sex),
+        ("date_of_birth", Kind::Date),
+        ("age", Kind::Age),
+        ("nationality", Kind::Nationality),
+        ("place_code", Kind::PlaceCode),
+    ])
+}
+
+fn ymd(s: &str) -> Option<Ymd> {
+    let p: Vec<&str> = s.split('-').collect();
+    let y = p.first()?.parse().ok()?;
+    match p.len() {
+        1 => Some(Ymd {
+            year: y,
+            month: None,
+            day: None,
+        }),
+        3 => Ymd::day(y, p[1].parse().ok()?, p[2].parse().ok()?),
+        _ => None,
+    }
+}
+
+fn records(d: &LinkageData) -> Vec<Record> {
+    d.rows
+        .iter()
+        .map(|r| {
+            let t = |i: usize| {
+                if r[i].is_empty() {
+                    Value::Missing
+                } else {
+                    Value::Text(r[i].clone())
+                }
+            };
+            let age = match (r[8].parse::<f32>(), ymd(&r[9])) {
+                (Ok(years), Some(on)) => Value::Age { years, on },
+                _ => Value::Missing,
+            };
+            let dob = ymd(&r[7]).map_or(Value::Missing, Value::Date);
+            Record {
+                id: r[0].clone(),
+                values: vec![t(1), t(2), t(3), t(4), t(5), t(6), dob, age, t(10), t(11)],
+            }
+        })
+        .collect()
+}
+
+fn data() -> (LinkageData, Vec<Record>) {
+    let today = time::Date::from_calendar_date(2026, time::Month::June, 1).unwrap();
+    let d = linkage(11, 1500, LinkageSetting::Easy, today);
+    let r = records(&d);
+    (d, r)
+}
+
+#[test]
+fn dedupe_finds_the_duplicates_and_explains_each_pair() {
+    let (d, recs) = data();
+    let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+    let params = job.train(&Silent);
+    let pairs = job.score(&params, 0.5, &Silent).unwrap();
+    let tp = pairs
+        .iter()
+        .filter(|m| d.entity[m.left] == d.entity[m.right])
+        .count() as f64;
+    let (precision, recall) = (tp / pairs.len() as f64, tp / d.true_pairs() as f64);
+    assert!(
+        precision > 0.9 && recall > 0.9,
+        "precision {precision}, recall {recall}"
+    );
+    // Every pair says what each field contributed.
+    let labels = haven_matching::comparison_labels(&schema());
+    for m in pairs.iter().take(20) {
+        for l in &labels {
+            assert!(m.explanation.iter().any(|w| &w.field == l), "{l} missing");
+        }
+        assert!(m.explanation.iter().map(|w| w.weight).sum::<f64>() > 0.0);
+    }
+    // Saved parameters score the same.
+    let again = Params::from_json(&params.to_json()).unwrap();
+    let rescored = job.score(&again, 0.5, &Silent).unwrap();
+    assert_eq!(rescored.len(), pairs.len());
+    assert!(
+        rescored
+            .iter()
+            .zip(&pairs)
+            .all(|(a, b)| (a.probability - b.probability).abs() < 1e-9)
+    );
+}
+
+#[test]
+fn the_index_answers_top_k_and_follows_updates_and_removals() {
+    let (d, recs) = data();
+    let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+    let params = job.train(&Silent);
+    let mut index = Index::new(params).unwrap();
+    let first: Vec<Record> = recs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !d.second[*i])
+        .map(|(_, r)| r.clone())
+        .collect();
+    index.extend(&first).unwrap();
+    let mut found = 0;
+    let mut asked = 0;
+    for (i, q) in recs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| d.second[*i])
+        .take(100)
+    {
+        let want = recs
+            .iter()
+            .enumerate()
+            .find(|(j, _)| !d.second[*j] && d.entity[*j] == d.entity[i])
+            .map(|(_, r)| r.id.clone());
+        let top = index.top_k(q, 10).unwrap();
+        assert!(top.windows(2).all(|w| w[0].probability >= w[1].probability));
+        asked += 1;
+        if top.iter().any(|c| Some(&c.id) == want.as_ref()) {
+            found += 1;
+        }
+    }
+    assert!(found * 100 >= asked * 90, "{found}/{asked}");
+    // A removed record is never proposed again; an updated one is found under its new values.
+    let target = &first[0];
+    index.remove(&target.id);
+    assert!(!index.contains(&target.id));
+    let probe = Record {
+        id: "probe".into(),
+        ..target.clone()
+    };
+    assert!(
+        index
+            .top_k(&probe, 10)
+            .unwrap()
+            .iter()
+            .all(|c| c.id != target.id)
+    );
+    index.upsert(target).unwrap();
+    let top = index.top_k(&probe, 1).unwrap();
+    assert_eq!(top.first().map(|c| c.id.as_str()), Some(target.id.as_str()));
+    // A record is never its own candidate.
+    assert!(
+        index
+            .top_k(target, 10)
+            .unwrap()
+            .iter()
+            .all(|c| c.id != target.id)
+    );
+}
+
+#[test]
+fn wrong_shapes_and_parameters_are_errors() {
+    let bad = Record {
+        id: "x".into(),
+        values: vec![Value::Missing],
+    };
+    assert!(Linkage::dedupe(&schema(), &[bad], &Silent).is_err());
+    assert!(Params::from_json("{}").is_err());
+}
