@@ -1,0 +1,229 @@
+//! Finished tables: cells with their margins, suppressed consistently across every table of an
+//! indicator (a cell that two tables share is hidden in both or in neither, and the equations of
+//! all of them are audited together).
+
+use std::collections::BTreeMap;
+
+use haven_domain::dates::format_date;
+use serde::Serialize;
+use time::Date;
+
+use crate::catalogue::{IndicatorDef, Kind};
+use crate::dims::Dimension;
+use crate::engine::{Cell, summable};
+use crate::suppress::{Equation, suppress};
+
+/// A coordinate's label, and the days it covers when it is a period.
+pub(crate) type Label = (String, Option<(Date, Date)>);
+
+pub(crate) struct RawCell {
+    /// `None` = total over that dimension.
+    pub coords: Vec<Option<u32>>,
+    pub labels: Vec<Option<Label>>,
+    pub cell: Cell,
+    pub samples: Vec<i32>,
+}
+
+pub(crate) struct RawTable {
+    pub dims: Vec<Dimension>,
+    pub cells: Vec<RawCell>,
+}
+
+/// A published value; `None` where suppressed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Value {
+    Count {
+        count: Option<u64>,
+    },
+    Percent {
+        numerator: Option<u64>,
+        denominator: Option<u64>,
+        percent: Option<f64>,
+    },
+    MedianDays {
+        n: Option<u64>,
+        median: Option<f64>,
+    },
+}
+
+/// One row: a cell or a margin (a `None` label is the total over that dimension).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub labels: Vec<Option<String>>,
+    /// The days the row covers (a period of the table, or the whole window).
+    pub date_start: String,
+    pub date_end: String,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub indicator: &'static str,
+    pub name: &'static str,
+    pub area: u8,
+    pub kind: Kind,
+    pub dimensions: Vec<String>,
+    #[serde(skip)]
+    pub dims: Vec<Dimension>,
+    pub rows: Vec<Row>,
+}
+
+/// Everything one request produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    #[serde(serialize_with = "ymd")]
+    pub from: Date,
+    #[serde(serialize_with = "ymd")]
+    pub to: Date,
+    /// Counts from 1 to this were suppressed, with the cells that would reveal them.
+    pub threshold: u64,
+    pub tables: Vec<Table>,
+}
+
+fn ymd<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_date(*d))
+}
+
+type CanonKey = Vec<(u8, u32)>;
+
+fn canon(dims: &[Dimension], coords: &[Option<u32>]) -> CanonKey {
+    let mut k: CanonKey = dims
+        .iter()
+        .zip(coords)
+        .filter_map(|(d, c)| c.map(|v| (d.order(), v)))
+        .collect();
+    k.sort_unstable();
+    k
+}
+
+/// The additive equations among the cells: for every cell and every summable dimension it has a
+/// value in, the parent with that dimension at total equals the sum of the siblings.
+fn equations(keys: &[CanonKey], summable_orders: &[u8]) -> Vec<Equation> {
+    let index: BTreeMap<&CanonKey, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let mut groups: BTreeMap<(CanonKey, u8), Vec<usize>> = BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        for (j, (order, _)) in k.iter().enumerate() {
+            if !summable_orders.contains(order) {
+                continue;
+            }
+            let mut parent = k.clone();
+            parent.remove(j);
+            groups.entry((parent, *order)).or_default().push(i);
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|((parent, _), children)| {
+            let p = *index.get(&parent)?;
+            let mut eq: Equation = children.into_iter().map(|c| (c, 1)).collect();
+            eq.push((p, -1));
+            Some(eq)
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<i32>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        f64::from(v[n / 2])
+    } else {
+        (f64::from(v[n / 2 - 1]) + f64::from(v[n / 2])) / 2.0
+    })
+}
+
+pub(crate) fn finish(
+    ind: &'static IndicatorDef,
+    raw: Vec<RawTable>,
+    threshold: u64,
+    from: Date,
+    to: Date,
+) -> Vec<Table> {
+    // One cube of distinct cells over all the indicator's tables.
+    let mut keys: Vec<CanonKey> = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
+    let mut id: BTreeMap<CanonKey, usize> = BTreeMap::new();
+    let mut orders: Vec<u8> = Vec::new();
+    let mut cell_ids: Vec<Vec<usize>> = Vec::new();
+    for t in &raw {
+        for d in &t.dims {
+            if summable(ind, *d) && !orders.contains(&d.order()) {
+                orders.push(d.order());
+            }
+        }
+        let mut ids = Vec::new();
+        for c in &t.cells {
+            let k = canon(&t.dims, &c.coords);
+            let i = *id.entry(k.clone()).or_insert_with(|| {
+                keys.push(k);
+                cells.push(c.cell);
+                keys.len() - 1
+            });
+            ids.push(i);
+        }
+        cell_ids.push(ids);
+    }
+    let eqs = equations(&keys, &orders);
+    let nums: Vec<u64> = cells.iter().map(|c| c.num).collect();
+    let dens: Vec<u64> = cells.iter().map(|c| c.den).collect();
+    let (hide_num, hide_den) = match ind.kind {
+        Kind::Count => (suppress(&nums, &eqs, threshold), vec![false; cells.len()]),
+        Kind::Percent => (
+            suppress(&nums, &eqs, threshold),
+            suppress(&dens, &eqs, threshold),
+        ),
+        Kind::MedianDays => (vec![false; cells.len()], suppress(&dens, &eqs, threshold)),
+    };
+    let (from_s, to_s) = (format_date(from), format_date(to));
+    raw.into_iter()
+        .zip(cell_ids)
+        .map(|(t, ids)| {
+            let rows = t
+                .cells
+                .into_iter()
+                .zip(ids)
+                .map(|(c, i)| {
+                    let num = (!hide_num[i]).then_some(c.cell.num);
+                    let den = (!hide_den[i]).then_some(c.cell.den);
+                    let value = match ind.kind {
+                        Kind::Count => Value::Count { count: num },
+                        Kind::Percent => Value::Percent {
+                            numerator: num,
+                            denominator: den,
+                            percent: match (num, den) {
+                                (Some(n), Some(d)) if d > 0 => {
+                                    Some((n as f64 * 1000.0 / d as f64).round() / 10.0)
+                                }
+                                _ => None,
+                            },
+                        },
+                        Kind::MedianDays => Value::MedianDays {
+                            n: den,
+                            median: den.filter(|d| *d > 0).and_then(|_| median(c.samples)),
+                        },
+                    };
+                    let period = c.labels.iter().flatten().find_map(|(_, p)| *p);
+                    Row {
+                        labels: c.labels.into_iter().map(|l| l.map(|(s, _)| s)).collect(),
+                        date_start: period.map_or_else(|| from_s.clone(), |p| format_date(p.0)),
+                        date_end: period.map_or_else(|| to_s.clone(), |p| format_date(p.1)),
+                        value,
+                    }
+                })
+                .collect();
+            Table {
+                indicator: ind.code,
+                name: ind.name,
+                area: ind.area.number(),
+                kind: ind.kind,
+                dimensions: t.dims.iter().map(|d| d.name()).collect(),
+                dims: t.dims,
+                rows,
+            }
+        })
+        .collect()
+}
