@@ -141,6 +141,16 @@ impl Dimension {
         }
     }
 
+    /// Whether `self` is a coarser level of the same hierarchy as `fine` (adm1 of adm2, the
+    /// quarter of a month).
+    pub(crate) fn coarser_than(self, fine: Dimension) -> bool {
+        match (self, fine) {
+            (Self::Location(a), Self::Location(b)) | (Self::Origin(a), Self::Origin(b)) => a < b,
+            (Self::Period(a), Self::Period(b)) => a > b,
+            _ => false,
+        }
+    }
+
     pub(crate) fn applies_to(self, ind: &IndicatorDef) -> bool {
         let incident = matches!(ind.unit, Unit::IncidentChild | Unit::IncidentChildBias);
         match self {

@@ -983,6 +983,8 @@ pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Repo
             }
         }
     }
+    let coarsen =
+        |fine: Dimension, v: u32, coarse: Dimension| coarsen(&ctx, &plan, fine, v, coarse);
     let mut tables = Vec::new();
     for (i, ind) in req.indicators.iter().enumerate() {
         let raw: Vec<table::RawTable> = total[i]
@@ -995,6 +997,7 @@ pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Repo
             settings.threshold,
             req.from,
             req.to,
+            &coarsen,
         ));
     }
     Ok(Report {
@@ -1003,6 +1006,37 @@ pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Repo
         threshold: settings.threshold,
         tables,
     })
+}
+
+fn coarsen(ctx: &Ctx, plan: &Plan, fine: Dimension, v: u32, coarse: Dimension) -> Option<u32> {
+    match (fine, coarse) {
+        (
+            Dimension::Location(f) | Dimension::Origin(f),
+            Dimension::Location(c) | Dimension::Origin(c),
+        ) => {
+            if v == 0 {
+                return Some(0);
+            }
+            let name = ctx.prefixes.names.get(f as usize)?.get(v as usize)?;
+            let len = *ctx.settings.pcode_levels.0.get(c as usize)?;
+            let prefix: String = name.chars().take(len).collect();
+            ctx.prefixes
+                .names
+                .get(c as usize)?
+                .iter()
+                .position(|n| *n == prefix)
+                .map(|p| p as u32)
+        }
+        (Dimension::Period(f), Dimension::Period(c)) => {
+            let (start, _, _) = plan.labels.get(&f)?.get(v as usize)?;
+            plan.labels
+                .get(&c)?
+                .iter()
+                .position(|(a, b, _)| a <= start && start <= b)
+                .map(|p| p as u32)
+        }
+        _ => None,
+    }
 }
 
 /// Decodes an accumulator into labelled cells with all their margins.

@@ -97,24 +97,43 @@ fn canon(dims: &[Dimension], coords: &[Option<u32>]) -> CanonKey {
     k
 }
 
+/// Maps a value of a finer dimension (`adm2`, `month`) to the coarser one of the same
+/// hierarchy (`adm1`, `quarter`) that contains it.
+pub(crate) type Coarsen<'a> = &'a dyn Fn(Dimension, u32, Dimension) -> Option<u32>;
+
 /// The additive equations among the cells: for every cell and every summable dimension it has a
-/// value in, the parent with that dimension at total equals the sum of the siblings.
-fn equations(keys: &[CanonKey], summable_orders: &[u8]) -> Vec<Equation> {
+/// value in, the parent with that dimension at total equals the sum of the siblings; and when
+/// two levels of one hierarchy are both published (adm1 and adm2, quarter and month), each
+/// coarse cell equals the sum of the fine cells inside it.
+fn equations(keys: &[CanonKey], summable: &[Dimension], coarsen: Coarsen) -> Vec<Equation> {
     let index: BTreeMap<&CanonKey, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
-    let mut groups: BTreeMap<(CanonKey, u8), Vec<usize>> = BTreeMap::new();
+    let dim_of = |o: u8| summable.iter().find(|d| d.order() == o).copied();
+    let mut groups: BTreeMap<(CanonKey, u8, u8), Vec<usize>> = BTreeMap::new();
     for (i, k) in keys.iter().enumerate() {
-        for (j, (order, _)) in k.iter().enumerate() {
-            if !summable_orders.contains(order) {
-                continue;
-            }
+        for (j, &(order, v)) in k.iter().enumerate() {
+            let Some(fine) = dim_of(order) else { continue };
             let mut parent = k.clone();
             parent.remove(j);
-            groups.entry((parent, *order)).or_default().push(i);
+            groups
+                .entry((parent.clone(), order, order))
+                .or_default()
+                .push(i);
+            for coarse in summable.iter().filter(|c| c.coarser_than(fine)) {
+                if let Some(cv) = coarsen(fine, v, *coarse) {
+                    let mut p = parent.clone();
+                    p.push((coarse.order(), cv));
+                    p.sort_unstable();
+                    groups
+                        .entry((p, order, coarse.order()))
+                        .or_default()
+                        .push(i);
+                }
+            }
         }
     }
     groups
         .into_iter()
-        .filter_map(|((parent, _), children)| {
+        .filter_map(|((parent, _, _), children)| {
             let p = *index.get(&parent)?;
             let mut eq: Equation = children.into_iter().map(|c| (c, 1)).collect();
             eq.push((p, -1));
@@ -142,17 +161,18 @@ pub(crate) fn finish(
     threshold: u64,
     from: Date,
     to: Date,
+    coarsen: Coarsen,
 ) -> Vec<Table> {
     // One cube of distinct cells over all the indicator's tables.
     let mut keys: Vec<CanonKey> = Vec::new();
     let mut cells: Vec<Cell> = Vec::new();
     let mut id: BTreeMap<CanonKey, usize> = BTreeMap::new();
-    let mut orders: Vec<u8> = Vec::new();
+    let mut orders: Vec<Dimension> = Vec::new();
     let mut cell_ids: Vec<Vec<usize>> = Vec::new();
     for t in &raw {
         for d in &t.dims {
-            if summable(ind, *d) && !orders.contains(&d.order()) {
-                orders.push(d.order());
+            if summable(ind, *d) && !orders.contains(d) {
+                orders.push(*d);
             }
         }
         let mut ids = Vec::new();
@@ -167,7 +187,7 @@ pub(crate) fn finish(
         }
         cell_ids.push(ids);
     }
-    let eqs = equations(&keys, &orders);
+    let eqs = equations(&keys, &orders, coarsen);
     let nums: Vec<u64> = cells.iter().map(|c| c.num).collect();
     let dens: Vec<u64> = cells.iter().map(|c| c.den).collect();
     let (hide_num, hide_den) = match ind.kind {

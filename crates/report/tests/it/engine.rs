@@ -276,3 +276,44 @@ fn bad_requests_are_refused_with_the_value_named() {
             .contains("'shoe_size'")
     );
 }
+
+#[test]
+fn a_fine_level_cell_cannot_be_recovered_from_the_coarse_level_table() {
+    // adm2: LY0101 = 3 (small), LY0102 = 20, LY0201 = LY0202 = 10; adm1: LY01 = 23, LY02 = 20.
+    // Suppressing LY0101 and a partner in the adm2 table alone would leave LY0101 = LY01 - LY0102.
+    let mut f = Facts::new();
+    for (pcode, n) in [
+        ("LY0101", 3),
+        ("LY0102", 20),
+        ("LY0201", 10),
+        ("LY0202", 10),
+    ] {
+        let s = f.intern(pcode);
+        for _ in 0..n {
+            let mut c = CaseFacts::new(date!(2026 - 01 - 10));
+            c.pcode = Some(s);
+            f.cases.push(c);
+        }
+    }
+    let req = Request::new(
+        FROM,
+        TO,
+        vec![
+            indicator("fam_reunifications").unwrap(),
+            indicator("root_origin_area").unwrap(),
+        ],
+        vec![vec![Dimension::Location(1)], vec![Dimension::Location(2)]],
+    )
+    .unwrap();
+    let r = compute(&f, &req, &settings(4)).unwrap();
+    let adm2 = table(&r, "root_origin_area", &["adm2", "origin"]);
+    let adm1 = table(&r, "root_origin_area", &["adm1", "origin"]);
+    let unknown = Some("unknown");
+    assert_eq!(count(value(adm2, &[Some("LY0101"), unknown])), None);
+    let ly01 = count(value(adm1, &[Some("LY01"), unknown]));
+    let ly0102 = count(value(adm2, &[Some("LY0102"), unknown]));
+    assert!(
+        ly01.is_none() || ly0102.is_none(),
+        "LY0101 = {ly01:?} - {ly0102:?}"
+    );
+}
