@@ -55,10 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         CATALOGUE.iter().collect(),
         tables,
     )?;
-    let settings = Settings {
-        threads,
-        ..Settings::default()
-    };
+    let settings = Settings::default().with_threads(threads);
     let t1 = Instant::now();
     let report = compute(&facts, &req, &settings)?;
     let took = t1.elapsed();

@@ -59,6 +59,12 @@ impl Settings {
         Ok(self)
     }
 
+    /// Threads for the scan; at least 1.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     pub fn threshold(&self) -> u64 {
         self.threshold
     }
