@@ -1,5 +1,8 @@
 //! Integration tests of the reporting engine through its public API.
 
+// Test helpers outside `#[test]` functions unwrap too: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod engine;
 mod outputs;
 mod safety;
