@@ -21,6 +21,20 @@ fn peak_memory() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// CPU seconds this process has used (user + system), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let ticks: u64 = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.to_string();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // Fields 14 and 15 of proc(5), counted after the command name.
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()
         .skip(1)
@@ -33,7 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     let facts = synth::generate(n, 7, to);
     let generated = t0.elapsed();
-    let tables: Vec<Vec<Dimension>> = [
+    // `HAVEN_BENCH_TABLES="sex;adm1;sex,age"` measures other tables.
+    let custom = std::env::var("HAVEN_BENCH_TABLES").ok();
+    let default = [
         "",
         "sex",
         "age",
@@ -45,10 +61,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "quarter",
         "year",
         "sex,age",
-    ]
-    .iter()
-    .map(|s| Dimension::parse_list(s))
-    .collect::<Result<_, _>>()?;
+    ];
+    let names: Vec<&str> = match &custom {
+        Some(c) => c.split(';').collect(),
+        None => default.to_vec(),
+    };
+    let tables: Vec<Vec<Dimension>> = names
+        .iter()
+        .map(|s| Dimension::parse_list(s))
+        .collect::<Result<_, _>>()?;
     let req = Request::new(
         date!(2026 - 01 - 01),
         to,
@@ -56,9 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tables,
     )?;
     let settings = Settings::default().with_threads(threads);
+    let cpu0 = cpu_seconds();
     let t1 = Instant::now();
     let report = compute(&facts, &req, &settings)?;
     let took = t1.elapsed();
+    let cpu = cpu_seconds() - cpu0;
     let rows: usize = report.tables.iter().map(|t| t.rows.len()).sum();
     let t2 = Instant::now();
     let mut sink = Vec::new();
@@ -71,7 +94,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.tables.len()
     );
     println!("  generate: {:.2} s", generated.as_secs_f64());
-    println!("  compute + suppress: {:.3} s", took.as_secs_f64());
+    println!(
+        "  compute + suppress: {:.3} s wall, {cpu:.2} s CPU",
+        took.as_secs_f64()
+    );
     println!(
         "  write HXL ({} KiB): {:.3} s",
         sink.len() / 1024,

@@ -303,6 +303,20 @@ fn age_id(born: Option<Born>, on: Date) -> u32 {
     age_group(born.map(|b| b.age_on(on)))
 }
 
+/// A birthday as plain numbers, so ages on many days cost a few integer operations.
+#[derive(Clone, Copy)]
+struct Ymd(i32, u8, u8);
+
+impl Ymd {
+    fn of(d: Date) -> Self {
+        Self(d.year(), d.month() as u8, d.day())
+    }
+    /// Whole years from `self` (a birthday) to `on`, as `dates::age_on` counts them.
+    fn age_on(self, on: Ymd) -> i32 {
+        on.0 - self.0 - i32::from((on.1, on.2) < (self.1, self.2))
+    }
+}
+
 struct Ctx<'a> {
     facts: &'a Facts,
     prefixes: Prefixes,
@@ -408,6 +422,7 @@ fn value(d: Dimension, a: &Attrs, extra: u32) -> u32 {
 struct Window {
     from: Date,
     to: Date,
+    to_ymd: Ymd,
     /// `None` for the whole window; else the granularity and the period's index.
     period: Option<(Granularity, usize)>,
 }
@@ -415,13 +430,23 @@ struct Window {
 /// The tables of one indicator that a window feeds: (acc index, period slot).
 struct Feed {
     acc: usize,
-    slot: u64,
+    slot: Slot,
+}
+
+/// Which period a contribution lands in.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// 0 = the whole window, k = the k-th period (a stock, evaluated per period).
+    Fixed(u64),
+    /// A flow evaluated once over the whole window: the period that holds its event date.
+    ByDate(Granularity),
 }
 
 /// An accumulator to make: dimensions, where the period is, radix per dimension, dense or not.
 type Template = (Vec<Dimension>, Option<(usize, Granularity)>, Vec<u64>, bool);
 
 struct Plan {
+    slots: SlotOf,
     calcs: Vec<Calc>,
     windows: Vec<Window>,
     /// per indicator, per window: which accumulators it feeds
@@ -435,6 +460,7 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
     let mut windows = vec![Window {
         from: req.from,
         to: req.to,
+        to_ymd: Ymd::of(req.to),
         period: None,
     }];
     let mut labels = BTreeMap::new();
@@ -454,6 +480,7 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
             windows.push(Window {
                 from: *f,
                 to: *t,
+                to_ymd: Ymd::of(*t),
                 period: Some((g, i)),
             });
         }
@@ -488,11 +515,26 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
             let acc = templates.len();
             templates.push((dims, period, radix, cells <= u128::from(DENSE_LIMIT)));
             for (w, win) in windows.iter().enumerate() {
+                let flow = ind.over_time == OverTime::Flow;
                 match (win.period, period) {
-                    (None, _) => per_window[w].push(Feed { acc, slot: 0 }),
+                    (None, Some((_, g))) if flow => {
+                        per_window[w].push(Feed {
+                            acc,
+                            slot: Slot::Fixed(0),
+                        });
+                        per_window[w].push(Feed {
+                            acc,
+                            slot: Slot::ByDate(g),
+                        });
+                    }
+                    (None, _) => per_window[w].push(Feed {
+                        acc,
+                        slot: Slot::Fixed(0),
+                    }),
+                    (Some(_), _) if flow => {}
                     (Some((g, i)), Some((_, pg))) if g == pg => per_window[w].push(Feed {
                         acc,
-                        slot: i as u64 + 1,
+                        slot: Slot::Fixed(i as u64 + 1),
                     }),
                     _ => {}
                 }
@@ -507,6 +549,7 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
         .map(|i| calc_of(i.code).ok_or_else(|| ReportError::UnknownIndicator(i.code.to_string())))
         .collect::<Result<_, _>>()?;
     Ok(Plan {
+        slots: SlotOf::new(req.from, &labels),
         calcs,
         windows,
         feeds,
@@ -539,20 +582,64 @@ fn new_accs(plan: &Plan) -> Vec<Vec<Acc>> {
         .collect()
 }
 
-fn feed(accs: &mut [Acc], feeds: &[Feed], a: &Attrs, extra: u32, c: Contribution) {
+fn feed(
+    accs: &mut [Acc],
+    feeds: &[Feed],
+    slots: &SlotOf,
+    a: &Attrs,
+    extra: u32,
+    c: Contribution,
+    event: Option<Date>,
+) {
     for f in feeds {
         let Some(acc) = accs.get_mut(f.acc) else {
             continue;
         };
+        let slot = match f.slot {
+            Slot::Fixed(s) => s,
+            Slot::ByDate(g) => match event.and_then(|d| slots.get(g, d)) {
+                Some(s) => s,
+                None => continue,
+            },
+        };
         let mut key = 0u64;
         for (d, r) in acc.dims.iter().zip(&acc.radix) {
             let v = match d {
-                Dimension::Period(_) => f.slot,
+                Dimension::Period(_) => slot,
                 other => u64::from(value(*other, a, extra)),
             };
             key = key * r + v.min(r - 1);
         }
         acc.add(key, c);
+    }
+}
+
+/// Day → period slot (1-based) per granularity, over the report's window.
+struct SlotOf {
+    from: Date,
+    by: BTreeMap<Granularity, Vec<u32>>,
+}
+
+impl SlotOf {
+    fn new(from: Date, labels: &BTreeMap<Granularity, Vec<(Date, Date, String)>>) -> Self {
+        let by = labels
+            .iter()
+            .map(|(g, ps)| {
+                let mut v = Vec::new();
+                for (i, (f, t, _)) in ps.iter().enumerate() {
+                    for _ in 0..=(*t - *f).whole_days() {
+                        v.push(i as u32 + 1);
+                    }
+                }
+                (*g, v)
+            })
+            .collect();
+        Self { from, by }
+    }
+
+    fn get(&self, g: Granularity, d: Date) -> Option<u64> {
+        let i = usize::try_from((d - self.from).whole_days()).ok()?;
+        self.by.get(&g)?.get(i).map(|s| u64::from(*s))
     }
 }
 
@@ -621,13 +708,14 @@ fn eval_case(
     code: Calc,
     c: &CaseFacts,
     w: &Window,
+    age: Option<i32>,
     ctx: &Ctx,
-    out: &mut dyn FnMut(u32, Contribution),
+    out: &mut dyn FnMut(u32, Contribution, Option<Date>),
 ) {
     match code {
         Calc::ProtOpenCases => {
             if c.open_on(w.to) {
-                out(0, Contribution::Count(1));
+                out(0, Contribution::Count(1), None);
             }
         }
         Calc::ProtHighRiskAssessedInTime => {
@@ -638,7 +726,7 @@ fn eval_case(
                 let hit = c.assessed_at.is_some_and(|a| {
                     a - start <= Duration::hours(ctx.settings.high_risk_assessment_hours)
                 });
-                out(0, Contribution::Ratio(hit));
+                out(0, Contribution::Ratio(hit), Some(c.registration_date));
             }
         }
         Calc::DetInImmigrationDetention => {
@@ -647,17 +735,14 @@ fn eval_case(
                     && p.start <= w.to
                     && p.end.is_none_or(|e| e > w.to)
             }) {
-                out(0, Contribution::Count(1));
+                out(0, Contribution::Count(1), None);
             }
         }
         Calc::DetPlacements => {
-            let n = c
-                .placements
-                .iter()
-                .filter(|p| p.kind.is_detention() && in_window(p.start, w))
-                .count();
-            if n > 0 {
-                out(0, Contribution::Count(n as u32));
+            for p in &c.placements {
+                if p.kind.is_detention() && in_window(p.start, w) {
+                    out(0, Contribution::Count(1), Some(p.start));
+                }
             }
         }
         Calc::DetMedianDays | Calc::DetAlternative72h => {
@@ -669,7 +754,7 @@ fn eval_case(
                     if let Some(u) = s.until
                         && in_window(u, w)
                     {
-                        out(0, Contribution::Days(s.days));
+                        out(0, Contribution::Days(s.days), Some(u));
                     }
                 } else if in_window(s.since, w) {
                     let hit = s.until.is_some_and(|u| {
@@ -680,7 +765,7 @@ fn eval_case(
                                     && p.start <= u + Duration::days(1)
                             })
                     });
-                    out(0, Contribution::Ratio(hit));
+                    out(0, Contribution::Ratio(hit), Some(s.since));
                 }
             }
         }
@@ -691,12 +776,13 @@ fn eval_case(
                     Contribution::Ratio(
                         c.birth_registration == Some(BirthRegistrationStatus::Registered),
                     ),
+                    None,
                 );
             }
         }
         Calc::IdDocuments => {
             if c.active_in(w.from, w.to) {
-                out(0, Contribution::Ratio(c.has_identity_documents));
+                out(0, Contribution::Ratio(c.has_identity_documents), None);
             }
         }
         Calc::FamTracingOpen => {
@@ -706,12 +792,12 @@ fn eval_case(
                 .filter(|t| t.opened <= w.to && t.closed.is_none_or(|x| x > w.to))
                 .count();
             if n > 0 {
-                out(0, Contribution::Count(n as u32));
+                out(0, Contribution::Count(n as u32), None);
             }
         }
         Calc::FamReunifications => {
             if c.reunified_on.is_some_and(|r| in_window(r, w)) {
-                out(0, Contribution::Count(1));
+                out(0, Contribution::Count(1), c.reunified_on);
             }
         }
         Calc::FamMedianDaysToReunification => {
@@ -719,7 +805,11 @@ fn eval_case(
                 && in_window(r, w)
                 && let Some(first) = c.tracing.iter().map(|t| t.opened).filter(|o| *o <= r).min()
             {
-                out(0, Contribution::Days((r - first).whole_days() as i32));
+                out(
+                    0,
+                    Contribution::Days((r - first).whole_days() as i32),
+                    Some(r),
+                );
             }
         }
         Calc::FamUascFamilyCare => {
@@ -739,12 +829,12 @@ fn eval_case(
                     ) && p.start <= w.to
                         && p.end.is_none_or(|e| e > w.to)
                 });
-                out(0, Contribution::Ratio(hit));
+                out(0, Contribution::Ratio(hit), None);
             }
         }
         Calc::SvcSchoolEnrolled => {
             if c.open_on(w.to)
-                && let Some(age) = c.born.map(|b| b.age_on(w.to))
+                && let Some(age) = age
                 && age >= ctx.settings.school_age.0
                 && age <= ctx.settings.school_age.1
             {
@@ -754,6 +844,7 @@ fn eval_case(
                         c.enrolment,
                         Some(EnrolmentStatus::Enrolled | EnrolmentStatus::Attending)
                     )),
+                    None,
                 );
             }
         }
@@ -767,7 +858,7 @@ fn eval_case(
                             ReferralStatus::Declined | ReferralStatus::Cancelled
                         )
                 });
-                out(0, Contribution::Ratio(hit));
+                out(0, Contribution::Ratio(hit), None);
             }
         }
         Calc::SvcReferralCompletion => {
@@ -776,6 +867,7 @@ fn eval_case(
                     out(
                         0,
                         Contribution::Ratio(s.status == ReferralStatus::Completed),
+                        Some(s.requested_on),
                     );
                 }
             }
@@ -783,16 +875,20 @@ fn eval_case(
         Calc::RootReasonsForLeaving => {
             if in_window(c.registration_date, w) {
                 if c.reasons_for_leaving.is_empty() {
-                    out(ctx.unknown_reason, Contribution::Count(1));
+                    out(
+                        ctx.unknown_reason,
+                        Contribution::Count(1),
+                        Some(c.registration_date),
+                    );
                 }
                 for r in &c.reasons_for_leaving {
-                    out(r.0 + 1, Contribution::Count(1));
+                    out(r.0 + 1, Contribution::Count(1), Some(c.registration_date));
                 }
             }
         }
         Calc::RootOriginArea => {
             if in_window(c.registration_date, w) {
-                out(0, Contribution::Count(1));
+                out(0, Contribution::Count(1), Some(c.registration_date));
             }
         }
         _ => {}
@@ -831,7 +927,7 @@ fn eval_incident(
     code: Calc,
     i: &IncidentFacts,
     w: &Window,
-    out: &mut dyn FnMut(usize, u32, Contribution),
+    out: &mut dyn FnMut(usize, u32, Contribution, Option<Date>),
 ) {
     if !in_window(i.date, w) {
         return;
@@ -851,13 +947,13 @@ fn eval_incident(
     for child in 0..i.children.len() {
         if code == Calc::DiscIncidentsByBias {
             if i.bias_motivations.is_empty() {
-                out(child, 0, Contribution::Count(1));
+                out(child, 0, Contribution::Count(1), Some(i.date));
             }
             for b in &i.bias_motivations {
-                out(child, b.0 + 1, Contribution::Count(1));
+                out(child, b.0 + 1, Contribution::Count(1), Some(i.date));
             }
         } else {
-            out(child, 0, Contribution::Count(1));
+            out(child, 0, Contribution::Count(1), Some(i.date));
         }
     }
 }
@@ -885,8 +981,10 @@ fn scan(
         .collect();
     for c in cases {
         let mut a = ctx.case_attrs(c);
+        let mid = c.born.map(|b| Ymd::of(b.middle()));
         for (w, win) in plan.windows.iter().enumerate() {
-            a.age = age_id(c.born, win.to);
+            let age = mid.map(|m| m.age_on(win.to_ymd));
+            a.age = age_group(age);
             for &i in &case_inds {
                 let feeds = &plan.feeds[i][w];
                 if feeds.is_empty() {
@@ -894,8 +992,8 @@ fn scan(
                 }
                 let code = plan.calcs[i];
                 let slot = &mut accs[i];
-                eval_case(code, c, win, ctx, &mut |extra, contrib| {
-                    feed(slot, feeds, &a, extra, contrib)
+                eval_case(code, c, win, age, ctx, &mut |extra, contrib, event| {
+                    feed(slot, feeds, &plan.slots, &a, extra, contrib, event)
                 });
             }
         }
@@ -927,11 +1025,16 @@ fn scan(
                     continue;
                 }
                 let slot = &mut accs[i];
-                eval_incident(plan.calcs[i], inc, win, &mut |child, extra, contrib| {
-                    if let Some(a) = base.get(child) {
-                        feed(slot, feeds, a, extra, contrib);
-                    }
-                });
+                eval_incident(
+                    plan.calcs[i],
+                    inc,
+                    win,
+                    &mut |child, extra, contrib, event| {
+                        if let Some(a) = base.get(child) {
+                            feed(slot, feeds, &plan.slots, a, extra, contrib, event);
+                        }
+                    },
+                );
             }
         }
     }

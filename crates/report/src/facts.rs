@@ -57,7 +57,8 @@ impl Born {
         Self { earliest, latest }
     }
 
-    fn middle(&self) -> Date {
+    /// The middle of the span, the day ages are counted from.
+    pub fn middle(&self) -> Date {
         self.earliest + (self.latest - self.earliest) / 2
     }
 
