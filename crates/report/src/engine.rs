@@ -156,6 +156,13 @@ struct Acc {
     dims: Vec<Dimension>,
     period: Option<(usize, Granularity)>,
     radix: Vec<u64>,
+    /// The unit's own dimensions (not the period, reason or bias) with their strides; tables
+    /// with the same dimensions share a `spec`, so the part of the key they give is computed
+    /// once per case and window, not once per indicator.
+    spec: usize,
+    attr: Vec<(Dimension, u64, u64)>,
+    /// Period, reason or bias: (dimension, stride, radix).
+    rest: Vec<(Dimension, u64, u64)>,
     store: Store,
     samples: FxMap<u64, Vec<i32>>,
 }
@@ -446,6 +453,8 @@ enum Slot {
 type Template = (Vec<Dimension>, Option<(usize, Granularity)>, Vec<u64>, bool);
 
 struct Plan {
+    /// Distinct (dimensions, radix) of all tables.
+    specs: Vec<(Vec<Dimension>, Vec<u64>)>,
     slots: SlotOf,
     calcs: Vec<Calc>,
     windows: Vec<Window>,
@@ -548,7 +557,14 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
         .iter()
         .map(|i| calc_of(i.code).ok_or_else(|| ReportError::UnknownIndicator(i.code.to_string())))
         .collect::<Result<_, _>>()?;
+    let mut specs: Vec<(Vec<Dimension>, Vec<u64>)> = Vec::new();
+    for t in accs.iter().flatten() {
+        if !specs.iter().any(|s| s.0 == t.0 && s.1 == t.2) {
+            specs.push((t.0.clone(), t.2.clone()));
+        }
+    }
     Ok(Plan {
+        specs,
         slots: SlotOf::new(req.from, &labels),
         calcs,
         windows,
@@ -556,6 +572,22 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
         accs,
         labels,
     })
+}
+
+fn strided(dims: &[Dimension], radix: &[u64], rest: bool) -> Vec<(Dimension, u64, u64)> {
+    let mut stride = 1u64;
+    let mut out = Vec::new();
+    for (d, r) in dims.iter().zip(radix).rev() {
+        let is_rest = matches!(
+            d,
+            Dimension::Period(_) | Dimension::Reason | Dimension::Bias
+        );
+        if is_rest == rest {
+            out.push((*d, stride, *r));
+        }
+        stride = stride.saturating_mul(*r);
+    }
+    out
 }
 
 fn new_accs(plan: &Plan) -> Vec<Vec<Acc>> {
@@ -567,6 +599,13 @@ fn new_accs(plan: &Plan) -> Vec<Vec<Acc>> {
                     dims: dims.clone(),
                     period: *period,
                     radix: radix.clone(),
+                    spec: plan
+                        .specs
+                        .iter()
+                        .position(|s| s.0 == *dims && s.1 == *radix)
+                        .unwrap_or(0),
+                    attr: strided(dims, radix, false),
+                    rest: strided(dims, radix, true),
                     store: if *dense {
                         Store::Dense(vec![
                             Cell::default();
@@ -582,10 +621,18 @@ fn new_accs(plan: &Plan) -> Vec<Vec<Acc>> {
         .collect()
 }
 
+/// Where the shared part of each table's key is cached: `(stamp, key)` per spec.
+struct KeyCache {
+    stamp: u64,
+    keys: Vec<(u64, u64)>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn feed(
     accs: &mut [Acc],
     feeds: &[Feed],
     slots: &SlotOf,
+    cache: &mut KeyCache,
     a: &Attrs,
     extra: u32,
     c: Contribution,
@@ -602,13 +649,27 @@ fn feed(
                 None => continue,
             },
         };
-        let mut key = 0u64;
-        for (d, r) in acc.dims.iter().zip(&acc.radix) {
+        let base = match cache.keys.get_mut(acc.spec) {
+            Some(entry) if entry.0 == cache.stamp => entry.1,
+            entry => {
+                let k = acc
+                    .attr
+                    .iter()
+                    .map(|&(d, stride, r)| u64::from(value(d, a, extra)).min(r - 1) * stride)
+                    .sum();
+                if let Some(e) = entry {
+                    *e = (cache.stamp, k);
+                }
+                k
+            }
+        };
+        let mut key = base;
+        for &(d, stride, r) in &acc.rest {
             let v = match d {
                 Dimension::Period(_) => slot,
-                other => u64::from(value(*other, a, extra)),
+                _ => u64::from(extra),
             };
-            key = key * r + v.min(r - 1);
+            key += v.min(r - 1) * stride;
         }
         acc.add(key, c);
     }
@@ -672,6 +733,24 @@ enum Calc {
     RootOriginArea,
     DiscIncidentsByBias,
     DiscIncidentsBySetting,
+}
+
+impl Calc {
+    /// Counts only cases in the caseload of the window (open on some day of it).
+    fn needs_caseload(self) -> bool {
+        matches!(
+            self,
+            Calc::ProtOpenCases
+                | Calc::ProtHighRiskAssessedInTime
+                | Calc::IdBirthRegistered
+                | Calc::IdDocuments
+                | Calc::FamUascFamilyCare
+                | Calc::SvcSchoolEnrolled
+                | Calc::SvcHealthService
+                | Calc::RootReasonsForLeaving
+                | Calc::RootOriginArea
+        )
+    }
 }
 
 fn calc_of(code: &str) -> Option<Calc> {
@@ -979,21 +1058,38 @@ fn scan(
     let inc_inds: Vec<usize> = (0..req.indicators.len())
         .filter(|&i| is_incident(req.indicators[i]))
         .collect();
+    let mut cache = KeyCache {
+        stamp: 0,
+        keys: vec![(u64::MAX, 0); plan.specs.len()],
+    };
     for c in cases {
         let mut a = ctx.case_attrs(c);
         let mid = c.born.map(|b| Ymd::of(b.middle()));
         for (w, win) in plan.windows.iter().enumerate() {
             let age = mid.map(|m| m.age_on(win.to_ymd));
             a.age = age_group(age);
+            cache.stamp += 1;
+            // Outside its caseload a case counts only for what it may carry outside it
+            // (a detention or a tracing request before registration).
+            let in_caseload = c.active_in(win.from, win.to);
             for &i in &case_inds {
                 let feeds = &plan.feeds[i][w];
-                if feeds.is_empty() {
+                let code = plan.calcs[i];
+                if feeds.is_empty() || (!in_caseload && code.needs_caseload()) {
                     continue;
                 }
-                let code = plan.calcs[i];
                 let slot = &mut accs[i];
                 eval_case(code, c, win, age, ctx, &mut |extra, contrib, event| {
-                    feed(slot, feeds, &plan.slots, &a, extra, contrib, event)
+                    feed(
+                        slot,
+                        feeds,
+                        &plan.slots,
+                        &mut cache,
+                        &a,
+                        extra,
+                        contrib,
+                        event,
+                    )
                 });
             }
         }
@@ -1031,7 +1127,18 @@ fn scan(
                     win,
                     &mut |child, extra, contrib, event| {
                         if let Some(a) = base.get(child) {
-                            feed(slot, feeds, &plan.slots, a, extra, contrib, event);
+                            // A new unit each time: nothing to share.
+                            cache.stamp += 1;
+                            feed(
+                                slot,
+                                feeds,
+                                &plan.slots,
+                                &mut cache,
+                                a,
+                                extra,
+                                contrib,
+                                event,
+                            );
                         }
                     },
                 );
