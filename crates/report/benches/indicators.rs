@@ -40,9 +40,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(2);
+    let threads = std::env::var("HAVEN_BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(2)
+        });
     let to = date!(2026 - 12 - 31);
     let t0 = Instant::now();
     let facts = synth::generate(n, 7, to);

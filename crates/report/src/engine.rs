@@ -303,9 +303,6 @@ fn risk_id(s: Option<RiskLevel>) -> u32 {
     s.and_then(|s| RiskLevel::ALL.iter().position(|x| *x == s))
         .map_or(RiskLevel::ALL.len() as u32, |p| p as u32)
 }
-fn sym_id(s: Option<Sym>) -> u32 {
-    s.map_or(0, |s| s.0 + 1)
-}
 fn age_id(born: Option<Born>, on: Date) -> u32 {
     age_group(born.map(|b| b.age_on(on)))
 }
@@ -330,11 +327,15 @@ struct Ctx<'a> {
     settings: &'a Settings,
     health: Vec<Sym>,
     unknown_reason: u32,
+    /// Codes (not P-codes) as small dense ids, 1-based (0 = unknown), so tables by
+    /// nationality, reason, bias or setting stay small however many P-codes there are.
+    code_of: Vec<u32>,
+    code_names: Vec<Sym>,
 }
 
 impl Ctx<'_> {
     fn card(&self, d: Dimension) -> u64 {
-        let vocab = self.facts.vocabulary_len() as u64 + 1;
+        let codes = self.code_names.len() as u64 + 1;
         match d {
             Dimension::Sex => Sex::ALL.len() as u64 + 1,
             Dimension::AgeGroup => AGE_GROUPS.len() as u64,
@@ -345,19 +346,19 @@ impl Ctx<'_> {
                 .names
                 .get(l as usize)
                 .map_or(1, |n| n.len() as u64),
-            Dimension::Nationality | Dimension::Setting | Dimension::Bias => vocab,
-            Dimension::Reason => vocab + 1,
+            Dimension::Nationality | Dimension::Setting | Dimension::Bias => codes,
+            Dimension::Reason => codes + 1,
             Dimension::Period(_) => 1,
         }
     }
 
     fn label(&self, d: Dimension, v: u32) -> String {
-        let sym = |v: u32| {
-            if v == 0 {
-                "unknown".to_string()
-            } else {
-                self.facts.name(Sym(v - 1)).to_string()
-            }
+        let sym = |v: u32| match v
+            .checked_sub(1)
+            .and_then(|i| self.code_names.get(i as usize))
+        {
+            Some(s) => self.facts.name(*s).to_string(),
+            None => "unknown".to_string(),
         };
         match d {
             Dimension::Sex => Sex::ALL
@@ -392,12 +393,18 @@ impl Ctx<'_> {
         }
     }
 
+    fn code(&self, s: Option<Sym>) -> u32 {
+        s.and_then(|s| self.code_of.get(s.0 as usize))
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn case_attrs(&self, c: &CaseFacts) -> Attrs {
         let mut a = Attrs {
             sex: sex_id(c.sex),
             age: 0,
             sep: sep_id(c.separation),
-            nat: sym_id(c.nationality),
+            nat: self.code(c.nationality),
             risk: risk_id(c.risk),
             ..Attrs::default()
         };
@@ -449,10 +456,23 @@ enum Slot {
     ByDate(Granularity),
 }
 
+/// Where a table's cells come from.
+#[derive(Clone)]
+enum Source {
+    Own,
+    Derived(usize),
+    /// Its own accumulator.
+    Acc(usize),
+    /// The margins of a larger table's accumulator, keeping these dimensions.
+    FromAcc(usize, Vec<Dimension>),
+}
+
 /// An accumulator to make: dimensions, where the period is, radix per dimension, dense or not.
 type Template = (Vec<Dimension>, Option<(usize, Granularity)>, Vec<u64>, bool);
 
 struct Plan {
+    /// per indicator, per requested table: where its cells come from.
+    tables: Vec<Vec<Source>>,
     /// Distinct (dimensions, radix) of all tables.
     specs: Vec<(Vec<Dimension>, Vec<u64>)>,
     slots: SlotOf,
@@ -497,11 +517,35 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
     }
     let mut feeds = Vec::new();
     let mut accs = Vec::new();
+    let mut tables = Vec::new();
     for ind in &req.indicators {
         let mut templates = Vec::new();
         let mut per_window: Vec<Vec<Feed>> = windows.iter().map(|_| Vec::new()).collect();
-        for t in &req.tables {
-            let dims = table_dims(ind, t)?;
+        let all: Vec<Vec<Dimension>> = req
+            .tables
+            .iter()
+            .map(|t| table_dims(ind, t))
+            .collect::<Result<_, _>>()?;
+        // A table whose dimensions are all in a larger table is read from that table's margins
+        // instead of being counted again.
+        let host_of = |k: usize| -> Option<usize> {
+            let strict = |a: &Vec<Dimension>, b: &Vec<Dimension>| {
+                a.len() < b.len() && a.iter().all(|d| b.contains(d))
+            };
+            (0..all.len())
+                .find(|&h| strict(&all[k], &all[h]) && !all.iter().any(|o| strict(&all[h], o)))
+        };
+        let mut sources = Vec::new();
+        let mut acc_of_table = Vec::new();
+        for (k, dims) in all.iter().enumerate() {
+            if let Some(h) = host_of(k) {
+                sources.push(Source::Derived(h));
+                acc_of_table.push(None);
+                continue;
+            }
+            let dims = dims.clone();
+            acc_of_table.push(Some(templates.len()));
+            sources.push(Source::Own);
             let period = dims.iter().enumerate().find_map(|(i, d)| match d {
                 Dimension::Period(g) => Some((i, *g)),
                 _ => None,
@@ -551,6 +595,18 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
         }
         feeds.push(per_window);
         accs.push(templates);
+        let resolved: Vec<Source> = sources
+            .into_iter()
+            .enumerate()
+            .map(|(k, src)| match src {
+                Source::Derived(h) => {
+                    acc_of_table[h].map_or(Source::Own, |a| Source::FromAcc(a, all[k].clone()))
+                }
+                Source::Own => acc_of_table[k].map_or(Source::Own, |a| Source::Acc(a)),
+                other => other,
+            })
+            .collect();
+        tables.push(resolved);
     }
     let calcs = req
         .indicators
@@ -564,6 +620,7 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
         }
     }
     Ok(Plan {
+        tables,
         specs,
         slots: SlotOf::new(req.from, &labels),
         calcs,
@@ -961,7 +1018,11 @@ fn eval_case(
                     );
                 }
                 for r in &c.reasons_for_leaving {
-                    out(r.0 + 1, Contribution::Count(1), Some(c.registration_date));
+                    out(
+                        ctx.code(Some(*r)),
+                        Contribution::Count(1),
+                        Some(c.registration_date),
+                    );
                 }
             }
         }
@@ -1006,6 +1067,7 @@ fn eval_incident(
     code: Calc,
     i: &IncidentFacts,
     w: &Window,
+    codes: &[u32],
     out: &mut dyn FnMut(usize, u32, Contribution, Option<Date>),
 ) {
     if !in_window(i.date, w) {
@@ -1029,7 +1091,12 @@ fn eval_incident(
                 out(child, 0, Contribution::Count(1), Some(i.date));
             }
             for b in &i.bias_motivations {
-                out(child, b.0 + 1, Contribution::Count(1), Some(i.date));
+                out(
+                    child,
+                    codes.get(b.0 as usize).copied().unwrap_or(0),
+                    Contribution::Count(1),
+                    Some(i.date),
+                );
             }
         } else {
             out(child, 0, Contribution::Count(1), Some(i.date));
@@ -1103,9 +1170,9 @@ fn scan(
                     sex: sex_id(ch.sex),
                     age: age_id(ch.born, inc.date),
                     sep: sep_id(ch.separation),
-                    nat: sym_id(ch.nationality),
+                    nat: ctx.code(ch.nationality),
                     risk: 0,
-                    setting: sym_id(inc.setting),
+                    setting: ctx.code(inc.setting),
                     ..Attrs::default()
                 };
                 for l in 0..=MAX_ADMIN_LEVEL as usize {
@@ -1125,6 +1192,7 @@ fn scan(
                     plan.calcs[i],
                     inc,
                     win,
+                    &ctx.code_of,
                     &mut |child, extra, contrib, event| {
                         if let Some(a) = base.get(child) {
                             // A new unit each time: nothing to share.
@@ -1148,6 +1216,36 @@ fn scan(
     accs
 }
 
+fn compact_codes(facts: &Facts) -> (Vec<u32>, Vec<Sym>) {
+    let mut code_of = vec![0u32; facts.vocabulary_len()];
+    let mut names = Vec::new();
+    let mut see = |s: Sym| {
+        if let Some(slot) = code_of.get_mut(s.0 as usize)
+            && *slot == 0
+        {
+            names.push(s);
+            *slot = names.len() as u32;
+        }
+    };
+    for c in &facts.cases {
+        c.nationality
+            .into_iter()
+            .chain(c.reasons_for_leaving.iter().copied())
+            .for_each(&mut see);
+    }
+    for i in &facts.incidents {
+        i.setting
+            .into_iter()
+            .chain(i.bias_motivations.iter().copied())
+            .for_each(&mut see);
+        i.children
+            .iter()
+            .filter_map(|c| c.nationality)
+            .for_each(&mut see);
+    }
+    (code_of, names)
+}
+
 /// Computes every requested table, suppressed and ready to write.
 pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Report, ReportError> {
     if req.from > req.to {
@@ -1156,6 +1254,7 @@ pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Repo
             to: req.to,
         });
     }
+    let (code_of, code_names) = compact_codes(facts);
     let ctx = Ctx {
         facts,
         prefixes: Prefixes::new(facts, &settings.pcode_levels),
@@ -1165,7 +1264,9 @@ pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Repo
             .iter()
             .filter_map(|s| facts.lookup(s))
             .collect(),
-        unknown_reason: facts.vocabulary_len() as u32 + 1,
+        unknown_reason: code_names.len() as u32 + 1,
+        code_of,
+        code_names,
     };
     let plan = plan(req, &ctx)?;
     let threads = settings.threads.max(1);
@@ -1203,9 +1304,17 @@ pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Repo
         |fine: Dimension, v: u32, coarse: Dimension| coarsen(&ctx, &plan, fine, v, coarse);
     let mut tables = Vec::new();
     for (i, ind) in req.indicators.iter().enumerate() {
-        let raw: Vec<table::RawTable> = total[i]
+        let own: Vec<table::RawTable> = total[i]
             .iter()
             .map(|acc| raw_table(acc, &ctx, &plan))
+            .collect();
+        let raw: Vec<table::RawTable> = plan.tables[i]
+            .iter()
+            .filter_map(|src| match src {
+                Source::Acc(a) => own.get(*a).map(table::RawTable::clone),
+                Source::FromAcc(a, dims) => own.get(*a).map(|t| t.project(dims)),
+                _ => None,
+            })
             .collect();
         tables.extend(table::finish(
             ind,

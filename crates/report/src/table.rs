@@ -16,6 +16,7 @@ use crate::suppress::{Equation, suppress};
 /// A coordinate's label, and the days it covers when it is a period.
 pub(crate) type Label = (String, Option<(Date, Date)>);
 
+#[derive(Clone)]
 pub(crate) struct RawCell {
     /// `None` = total over that dimension.
     pub coords: Vec<Option<u32>>,
@@ -24,9 +25,36 @@ pub(crate) struct RawCell {
     pub samples: Vec<i32>,
 }
 
+#[derive(Clone)]
 pub(crate) struct RawTable {
     pub dims: Vec<Dimension>,
     pub cells: Vec<RawCell>,
+}
+
+impl RawTable {
+    /// The table over fewer dimensions that this table's margins already hold: the cells at
+    /// total on every dimension left out.
+    pub(crate) fn project(&self, keep: &[Dimension]) -> RawTable {
+        let pick: Vec<usize> = keep
+            .iter()
+            .filter_map(|d| self.dims.iter().position(|x| x == d))
+            .collect();
+        let cells = self
+            .cells
+            .iter()
+            .filter(|c| (0..self.dims.len()).all(|j| pick.contains(&j) || c.coords[j].is_none()))
+            .map(|c| RawCell {
+                coords: pick.iter().map(|&j| c.coords[j]).collect(),
+                labels: pick.iter().map(|&j| c.labels[j].clone()).collect(),
+                cell: c.cell,
+                samples: c.samples.clone(),
+            })
+            .collect();
+        RawTable {
+            dims: pick.iter().map(|&j| self.dims[j]).collect(),
+            cells,
+        }
+    }
 }
 
 /// A published value; `None` where suppressed.
