@@ -602,7 +602,7 @@ fn plan(req: &Request, ctx: &Ctx) -> Result<Plan, ReportError> {
                 Source::Derived(h) => {
                     acc_of_table[h].map_or(Source::Own, |a| Source::FromAcc(a, all[k].clone()))
                 }
-                Source::Own => acc_of_table[k].map_or(Source::Own, |a| Source::Acc(a)),
+                Source::Own => acc_of_table[k].map_or(Source::Own, Source::Acc),
                 other => other,
             })
             .collect();
@@ -1311,7 +1311,7 @@ pub fn compute(facts: &Facts, req: &Request, settings: &Settings) -> Result<Repo
         let raw: Vec<table::RawTable> = plan.tables[i]
             .iter()
             .filter_map(|src| match src {
-                Source::Acc(a) => own.get(*a).map(table::RawTable::clone),
+                Source::Acc(a) => own.get(*a).cloned(),
                 Source::FromAcc(a, dims) => own.get(*a).map(|t| t.project(dims)),
                 _ => None,
             })
