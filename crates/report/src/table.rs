@@ -2,14 +2,14 @@
 //! indicator (a cell that two tables share is hidden in both or in neither, and the equations of
 //! all of them are audited together).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use haven_domain::dates::format_date;
 use serde::Serialize;
 use time::Date;
 
 use crate::catalogue::{IndicatorDef, Kind};
-use crate::dims::Dimension;
+use crate::dims::{Dimension, Granularity};
 use crate::engine::{Cell, summable};
 use crate::suppress::{Equation, suppress};
 
@@ -115,6 +115,21 @@ fn ymd<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
 
 type CanonKey = Vec<(u8, u32)>;
 
+fn is_period_order(o: u8) -> bool {
+    [Granularity::Month, Granularity::Quarter, Granularity::Year]
+        .iter()
+        .any(|g| Dimension::Period(*g).order() == o)
+}
+
+/// Indicators that count a state on the last day of the window or period.
+const AT_END_STOCKS: [&str; 5] = [
+    "prot_open_cases",
+    "det_in_immigration_detention",
+    "fam_tracing_open",
+    "fam_uasc_family_care",
+    "svc_school_enrolled",
+];
+
 fn canon(dims: &[Dimension], coords: &[Option<u32>]) -> CanonKey {
     let mut k: CanonKey = dims
         .iter()
@@ -197,6 +212,7 @@ pub(crate) fn finish(
     let mut id: BTreeMap<CanonKey, usize> = BTreeMap::new();
     let mut orders: Vec<Dimension> = Vec::new();
     let mut cell_ids: Vec<Vec<usize>> = Vec::new();
+    let mut same_day: BTreeMap<(CanonKey, Date), BTreeSet<usize>> = BTreeMap::new();
     for t in &raw {
         for d in &t.dims {
             if summable(ind, *d) && !orders.contains(d) {
@@ -211,11 +227,34 @@ pub(crate) fn finish(
                 cells.push(c.cell);
                 keys.len() - 1
             });
+            let end = c
+                .labels
+                .iter()
+                .flatten()
+                .find_map(|(_, p)| p.map(|p| p.1))
+                .unwrap_or(to);
+            let rest: CanonKey = keys[i]
+                .iter()
+                .copied()
+                .filter(|(o, _)| !is_period_order(*o))
+                .collect();
+            same_day.entry((rest, end)).or_default().insert(i);
             ids.push(i);
         }
         cell_ids.push(ids);
     }
-    let eqs = equations(&keys, &orders, coarsen);
+    let mut eqs = equations(&keys, &orders, coarsen);
+    // A stock taken on a period's last day is the same number in every table whose period ends
+    // that day (March and Q1, December and the year and the whole window): tie them, or a
+    // complement hidden in one table would be published in the other.
+    if AT_END_STOCKS.contains(&ind.code) {
+        for group in same_day.values() {
+            let members: Vec<usize> = group.iter().copied().collect();
+            for w in members.windows(2) {
+                eqs.push(vec![(w[1], 1), (w[0], -1)]);
+            }
+        }
+    }
     let nums: Vec<u64> = cells.iter().map(|c| c.num).collect();
     let dens: Vec<u64> = cells.iter().map(|c| c.den).collect();
     let (hide_num, hide_den) = match ind.kind {

@@ -270,3 +270,41 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// A stock on the last day is one number in the December row, the Q4 row and the whole
+    /// window: hidden in one, it must be hidden in all (else the complement is published).
+    #[test]
+    fn stocks_on_the_same_day_are_hidden_alike(seed in 0u64..10_000, cases in 20usize..300, threshold in 1i64..6) {
+        let to = date!(2026 - 12 - 31);
+        let facts = synth::generate(cases, seed, to);
+        let req = Request::new(
+            date!(2026 - 01 - 01),
+            to,
+            vec![indicator("det_in_immigration_detention").unwrap(), indicator("fam_uasc_family_care").unwrap()],
+            vec![
+                Dimension::parse_list("month,sex").unwrap(),
+                Dimension::parse_list("quarter,sex").unwrap(),
+                Dimension::parse_list("sex").unwrap(),
+            ],
+        ).unwrap();
+        let r = compute(&facts, &req, &Settings::default().with_threshold(threshold).unwrap()).unwrap();
+        for t in &r.tables {
+            let mut seen: BTreeMap<Option<String>, Vec<bool>> = BTreeMap::new();
+            for row in t.rows.iter().filter(|r| r.date_end == "2026-12-31") {
+                let sex = t.dims.iter().position(|d| *d == Dimension::Sex).and_then(|i| row.labels[i].clone());
+                let hidden = match &row.value {
+                    Value::Count { count } => count.is_none(),
+                    Value::Percent { numerator, denominator, .. } => numerator.is_none() || denominator.is_none(),
+                    Value::MedianDays { n, .. } => n.is_none(),
+                };
+                seen.entry(sex).or_default().push(hidden);
+            }
+            for (sex, h) in seen {
+                prop_assert!(h.iter().all(|x| *x == h[0]), "{} {sex:?}: {h:?}", t.indicator);
+            }
+        }
+    }
+}
