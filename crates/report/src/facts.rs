@@ -229,3 +229,28 @@ impl Facts {
         self.names.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn partial_and_estimated_births_give_the_span_and_the_age_group_day() {
+        let y = Born::from_partial(PartialDate::Year(2015));
+        assert_eq!(
+            (y.earliest, y.latest),
+            (date!(2015 - 01 - 01), date!(2015 - 12 - 31))
+        );
+        // Middle of 2015 (2 July): 10 on 2025-07-02, still 9 the day before.
+        assert_eq!(y.age_on(date!(2025 - 07 - 02)), 10);
+        assert_eq!(y.age_on(date!(2025 - 07 - 01)), 9);
+        // "12 years old" on 2026-03-10: born 2013-03-11 ..= 2014-03-10.
+        let e = Born::from_estimated_age(12, date!(2026 - 03 - 10));
+        assert_eq!(
+            (e.earliest, e.latest),
+            (date!(2013 - 03 - 11), date!(2014 - 03 - 10))
+        );
+        assert_eq!(e.age_on(date!(2026 - 03 - 10)), 12);
+    }
+}
