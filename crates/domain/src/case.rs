@@ -270,6 +270,9 @@ pub struct Placement {
     pub kind: String,
     #[serde(default)]
     pub place: Option<String>,
+    /// The place's P-code, e.g. `MX9501`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcode: Option<String>,
     #[serde(default)]
     pub provider: Option<String>,
     pub start_date: String,
@@ -834,9 +837,18 @@ fn placement(p: &mut Problems, path: &str, pl: &Placement, today: Date) -> Place
     {
         p.push(format!("{path}.end_date"), "is before start_date");
     }
+    let pcode = pl
+        .pcode
+        .as_deref()
+        .map(parse_pcode)
+        .transpose()
+        .map_err(|e| p.push(format!("{path}.pcode"), e))
+        .ok()
+        .flatten();
     Placement {
         kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
         place: name(p, &format!("{path}.place"), pl.place.as_deref()),
+        pcode,
         provider: name(p, &format!("{path}.provider"), pl.provider.as_deref()),
         start_date: start.map(format_date).unwrap_or_default(),
         end_date: end.map(format_date),
@@ -896,6 +908,21 @@ mod tests {
 
     fn paths(p: &Problems) -> Vec<&str> {
         p.errors().iter().map(|e| e.path.as_str()).collect()
+    }
+
+    #[test]
+    fn a_placement_keeps_its_p_code_checked() {
+        let doc = doc_from_json(serde_json::json!({"given_name": "A", "placements": [
+            {"type": "foster", "start_date": "2026-01-01", "pcode": "mx9501"},
+            {"type": "kinship", "start_date": "2025-01-01", "end_date": "2025-06-01", "pcode": "not a code"},
+        ]}))
+        .unwrap();
+        let err = validate(doc.clone(), TODAY).unwrap_err();
+        assert_eq!(paths(&err), ["placements.1.pcode"]);
+        let mut fixed = doc;
+        fixed.placements[1].pcode = None;
+        let valid = validate(fixed, TODAY).unwrap();
+        assert_eq!(valid.doc.placements[0].pcode.as_deref(), Some("MX9501"));
     }
 
     #[test]

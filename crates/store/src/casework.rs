@@ -357,6 +357,7 @@ fn to_case_placement(p: &placement::Placement) -> case::Placement {
     case::Placement {
         kind: p.kind.as_str().to_string(),
         place: p.place.clone(),
+        pcode: p.pcode.clone(),
         provider: p.provider.clone(),
         start_date: p.start_date.to_string(),
         end_date: p.end_date.map(|d| d.to_string()),

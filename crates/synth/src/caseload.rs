@@ -385,6 +385,7 @@ fn placements(rng: &mut impl Rng, child: &Child<'_>, today: Date) -> Vec<Placeme
         out.push(Placement {
             kind: kind.to_string(),
             place: (kind != "parents").then(|| place.to_string()),
+            pcode: None,
             provider: (!provider.is_empty()).then(|| provider.to_string()),
             start_date: format_date(start),
             end_date: end.map(format_date),

@@ -148,7 +148,7 @@ pub fn from_case(placements: &[crate::case::Placement]) -> Vec<Placement> {
                     None => None,
                 },
                 place: p.place.clone(),
-                pcode: None,
+                pcode: p.pcode.clone(),
                 provider: p.provider.clone(),
             })
         })

@@ -265,7 +265,7 @@ async fn a_detention_placement_alerts_the_supervisor_with_days_counting_up() {
             &w.worker,
             reqwest::Method::POST,
             &url,
-            Some(json!({"type": "immigration_detention", "start_date": "2026-01-05", "place": "Centre"})),
+            Some(json!({"type": "immigration_detention", "start_date": "2026-01-05", "place": "Centre", "pcode": "mx9501"})),
             None,
         )
         .await;
@@ -292,6 +292,10 @@ async fn a_detention_placement_alerts_the_supervisor_with_days_counting_up() {
     let history = w.json(&w.supervisor, &url).await;
     assert_eq!(history["days_detained"], 40);
     assert_eq!(history["placements"][0]["type"], "immigration_detention");
+    assert_eq!(
+        history["placements"][0]["pcode"], "MX9501",
+        "the P-code is kept, normalised"
+    );
     assert!(detention(&w.json(&w.stranger, "/api/v1/alerts").await).is_empty());
 
     let bad = w
