@@ -57,3 +57,46 @@ pub fn password_from(out: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// The cases of a data directory read back through the store with that directory's own keys,
+/// as the system administrator (who reaches every agency), oldest first, with the first one's
+/// history. On disk every name is sealed, so only this way can tests compare what was stored.
+pub fn decrypted_cases(
+    dir: &Path,
+) -> (Vec<haven_store::CaseRecord>, Vec<haven_store::HistoryEntry>) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let keyring = haven_crypto::field::Keyring::load(&dir.join("keys")).unwrap();
+        let store = haven_store::open(
+            &haven_store::sqlite_url(dir),
+            std::sync::Arc::new(haven_store::clock::SystemClock),
+            haven_store::Sealer::new(std::sync::Arc::new(keyring)),
+        )
+        .await
+        .unwrap();
+        let admin = store
+            .users(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.role.name == "system_admin")
+            .unwrap();
+        let actor = haven_domain::user::Actor::from(&admin);
+        let mut cases = store
+            .list_cases(
+                &actor,
+                &Default::default(),
+                &haven_store::PageRequest::first(500),
+            )
+            .await
+            .unwrap()
+            .items;
+        cases.reverse();
+        let history = store
+            .case_history(&actor, cases[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        (cases, history)
+    })
+}

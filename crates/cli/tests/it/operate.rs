@@ -103,41 +103,12 @@ fn the_demo_caseload_is_the_same_every_time_and_loads_once() {
     let again = haven(&a, &["demo", "--cases", "60"]);
     assert!(stdout(&again).contains("already loaded"));
 
-    // Read back through the store with each directory's own keys: on disk every name is sealed
-    // under a random nonce, so the files themselves never compare equal.
     let names = |dir: &std::path::Path| {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let keyring = haven_crypto::field::Keyring::load(&dir.join("keys")).unwrap();
-            let store = haven_store::open(
-                &haven_store::sqlite_url(dir),
-                std::sync::Arc::new(haven_store::clock::SystemClock),
-                haven_store::Sealer::new(std::sync::Arc::new(keyring)),
-            )
-            .await
-            .unwrap();
-            let admin = store
-                .users(None)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|u| u.role.name == "system_admin")
-                .unwrap();
-            let actor = haven_domain::user::Actor::from(&admin);
-            let page = store
-                .list_cases(
-                    &actor,
-                    &Default::default(),
-                    &haven_store::PageRequest::first(500),
-                )
-                .await
-                .unwrap();
-            page.items
-                .into_iter()
-                .rev()
-                .map(|c| serde_json::to_value(c.doc).unwrap())
-                .collect::<Vec<_>>()
-        })
+        crate::decrypted_cases(dir)
+            .0
+            .into_iter()
+            .map(|c| serde_json::to_value(c.doc).unwrap())
+            .collect::<Vec<_>>()
     };
     let (docs_a, docs_b) = (names(&a), names(&b));
     assert_eq!(docs_a.len(), 60);

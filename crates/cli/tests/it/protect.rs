@@ -214,42 +214,11 @@ fn keys_rotate_re_encrypts_everything_and_the_old_key_is_no_longer_needed() {
     assert!(verify.status.success(), "{}", stderr(&verify));
     let listed = haven(&dir, &["user", "list"]);
     assert!(stdout(&listed).contains("supervisor@hvn-cp.demo.example"));
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let names = rt.block_on(async {
-        let keyring = haven_crypto::field::Keyring::load(&dir.join("keys")).unwrap();
-        let store = haven_store::open(
-            &haven_store::sqlite_url(&dir),
-            std::sync::Arc::new(haven_store::clock::SystemClock),
-            haven_store::Sealer::new(std::sync::Arc::new(keyring)),
-        )
-        .await
-        .unwrap();
-        let admin = store
-            .users(None)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|u| u.role.name == "system_admin")
-            .unwrap();
-        let actor = haven_domain::user::Actor::from(&admin);
-        let page = store
-            .list_cases(
-                &actor,
-                &Default::default(),
-                &haven_store::PageRequest::first(100),
-            )
-            .await
-            .unwrap();
-        let history = store
-            .case_history(&actor, page.items[0].id)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(!history[0].changes.is_empty());
-        page.items
-            .into_iter()
-            .filter_map(|c| c.doc.given_name.or(c.doc.family_name))
-            .count()
-    });
+    let (cases, history) = crate::decrypted_cases(&dir);
+    assert!(!history[0].changes.is_empty());
+    let names = cases
+        .into_iter()
+        .filter_map(|c| c.doc.given_name.or(c.doc.family_name))
+        .count();
     assert_eq!(names, 30, "every name opens with the new key");
 }
