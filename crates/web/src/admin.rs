@@ -237,15 +237,15 @@ pub async fn save_role(
             }
         })
         .ok();
+    let scope = ScopeLevel::parse(&req.scope)
+        .map_err(|e| p.push("scope", e))
+        .ok();
     let sees = FieldClassSet::parse_all(&req.sees)
         .map_err(|bad| {
             for (i, e) in bad {
                 p.push(format!("sees.{i}"), e);
             }
         })
-        .ok();
-    let scope = ScopeLevel::parse(&req.scope)
-        .map_err(|e| p.push("scope", e))
         .ok();
     let description = req.description.trim().to_string();
     if description.chars().count() > MAX_DISPLAY_NAME_CHARS {

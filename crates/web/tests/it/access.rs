@@ -727,3 +727,83 @@ async fn attack_input_gets_a_clean_refusal_and_changes_nothing() {
     .await;
     assert_eq!(made["given_name"], name);
 }
+
+#[tokio::test]
+async fn garbage_to_the_admin_routes_names_every_field_and_writes_nothing() {
+    let app = TestApp::sqlite().await;
+    let (_, root) = app
+        .agency_with_user("A", "root@a.example", SYSTEM_ADMIN)
+        .await;
+    let token = app.token(&root).await;
+    let c = Client::new();
+    let head = app.store.audit_head().await.unwrap();
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        c.request(method, app.url(path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let cases: [(reqwest::Method, &str, Value, &[&str]); 6] = [
+        (
+            reqwest::Method::PUT,
+            "/api/v1/roles/Bad%20Name",
+            json!({"permissions": ["case.read", "case.fly"], "scope": "galaxy", "sees": ["secrets"]}),
+            &["name", "permissions.1", "scope", "sees.0"],
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/users",
+            json!({"email": "not-an-email", "display_name": " ", "role": "caseworker", "password": "short"}),
+            &["email", "display_name", "password"],
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/agencies",
+            json!({"code": "no spaces!", "name": ""}),
+            &["code", "name"],
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/groups",
+            json!({"name": "x".repeat(500)}),
+            &["name"],
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/tokens",
+            json!({"name": "t", "expires_in_days": 0}),
+            &["expires_in_days"],
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/users",
+            json!({"email": "x@a.example", "display_name": "X", "role": "no_such_role",
+                   "password": "a long enough password"}),
+            &["role"],
+        ),
+    ];
+    for (method, path, body, fields) in cases {
+        let resp = send(method.clone(), path, body).await.unwrap();
+        let got = error(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(crate::paths(&got), fields, "{method} {path}");
+    }
+    let unknown = send(
+        reqwest::Method::POST,
+        "/api/v1/agencies",
+        json!({"code": "OK", "name": "N", "extra": 1}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        crate::paths(&error(unknown, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["extra"]
+    );
+    let rows = app.store.audit_rows(head.seq, 100).await.unwrap();
+    assert!(
+        rows.is_empty(),
+        "{:?}",
+        rows.iter().map(|r| &r.action).collect::<Vec<_>>()
+    );
+    assert_eq!(app.store.roles().await.unwrap().len(), 6);
+    assert_eq!(app.store.agencies().await.unwrap().len(), 1);
+}
