@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
 use crate::door::{self, CaseWrite, DetentionSync};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, shape};
 use crate::sealing::Sealer;
 use crate::types::{
     Alert, CaseItem, CaseItemChange, CaseRecord, HistoryEntry, ItemKind, NewCaseItem,
@@ -77,7 +77,11 @@ pub(crate) fn open_workflow(
         Some(raw) => {
             let plain = sealer.open_text(raw, &workflow_aad(case.id))?;
             serde_json::from_str(&plain).map_err(|e| {
-                StoreError::Corrupt(format!("case {}: unreadable workflow: {e}", case.id))
+                StoreError::Corrupt(format!(
+                    "case {}: unreadable workflow: {}",
+                    case.id,
+                    shape(&e)
+                ))
             })
         }
     }
@@ -471,7 +475,7 @@ pub(crate) fn open_item_body(
 ) -> StoreResult<Value> {
     let plain = sealer.open_text(stored, &item_aad(kind, id))?;
     serde_json::from_str(&plain)
-        .map_err(|e| StoreError::Corrupt(format!("case item {id}: unreadable body: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("case item {id}: unreadable body: {}", shape(&e))))
 }
 
 fn to_value(v: &impl Serialize) -> StoreResult<Value> {
@@ -480,7 +484,7 @@ fn to_value(v: &impl Serialize) -> StoreResult<Value> {
 
 fn from_value<T: serde::de::DeserializeOwned>(item: &CaseItem) -> StoreResult<T> {
     serde_json::from_value(item.body.clone())
-        .map_err(|e| StoreError::Corrupt(format!("case item {}: {e}", item.id)))
+        .map_err(|e| StoreError::Corrupt(format!("case item {}: {}", item.id, shape(&e))))
 }
 
 /// The history and audit entries of an item's write: its status (and on creation its kind and

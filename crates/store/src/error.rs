@@ -76,3 +76,14 @@ impl<K: std::fmt::Display> From<haven_domain::casework::Rejected<K>> for StoreEr
         }
     }
 }
+
+/// What went wrong decoding stored JSON, without the text serde would quote: once opened, a
+/// document holds names, and this message ends up in the server's log.
+pub(crate) fn shape(e: &serde_json::Error) -> String {
+    format!(
+        "not the expected shape ({:?} error at line {}, column {})",
+        e.classify(),
+        e.line(),
+        e.column()
+    )
+}

@@ -17,7 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::door;
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, shape};
 use crate::sealing::Sealer;
 use crate::types::{CaseRecord, Page, PageRequest, TracingRequestRecord};
 use haven_domain::sensitivity::RecordKind;
@@ -144,7 +144,7 @@ impl RawRecord {
         let mut body: serde_json::Value =
             serde_json::from_str(&self.body).map_err(|e| corrupt(e.to_string()))?;
         sealer.open_doc(kind, self.id, &mut body)?;
-        let doc: D = serde_json::from_value(body).map_err(|e| corrupt(e.to_string()))?;
+        let doc: D = serde_json::from_value(body).map_err(|e| corrupt(shape(&e)))?;
         let status = parse_status(&self.status).map_err(|e| {
             StoreError::Corrupt(format!("{} {}: status: {e}", kind.as_str(), self.id))
         })?;
@@ -370,7 +370,7 @@ impl RawConsent {
             .map(|c| Recipient::parse(c).map_err(|e| corrupt("recipients", e)))
             .collect::<StoreResult<Vec<_>>>()?;
         let body = sealer.open_text(&self.body, &door::consent_aad(self.id))?;
-        let doc = serde_json::from_str(&body).map_err(|e| corrupt("body", e.to_string()))?;
+        let doc = serde_json::from_str(&body).map_err(|e| corrupt("body", shape(&e)))?;
         Ok(crate::types::Consent {
             case_id: CaseId(self.case_id),
             record: ConsentRecord {
@@ -401,4 +401,32 @@ pub(crate) fn consent_columns(
         json(c.record.recipients.iter().map(|r| r.as_str()).collect()),
         sealer.seal_text(&body, &door::consent_aad(c.record.id))?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn an_undecodable_body_is_corrupt_without_quoting_its_content() {
+        let sealer = Sealer::new(Arc::new(haven_crypto::field::Keyring::ephemeral().unwrap()));
+        let raw = RawRecord {
+            id: Uuid::nil(),
+            version: 1,
+            agency_id: Uuid::nil(),
+            status: "open".into(),
+            created_by: Uuid::nil(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            // A name where a list belongs: serde would quote it in its message.
+            body: r#"{"given_name": "Amal", "languages": "Zqxsecretname"}"#.into(),
+        };
+        let Err(StoreError::Corrupt(message)) = raw.into_case(&sealer) else {
+            panic!("expected corrupt");
+        };
+        assert!(!message.contains("Zqxsecretname"), "{message}");
+        assert!(message.contains("shape"), "{message}");
+    }
 }

@@ -12,7 +12,7 @@ use haven_domain::history::FieldChange;
 use haven_domain::sensitivity::{self, RecordKind};
 use serde_json::Value;
 
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, shape};
 
 #[derive(Clone)]
 pub struct Sealer {
@@ -63,7 +63,7 @@ impl Sealer {
             && is_sealed(s)
         {
             let plain = self.open_text(s, aad)?;
-            *value = serde_json::from_str(&plain).map_err(|e| corrupt(aad, e))?;
+            *value = serde_json::from_str(&plain).map_err(|e| corrupt(aad, shape(&e)))?;
         }
         Ok(())
     }
