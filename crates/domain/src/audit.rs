@@ -30,6 +30,14 @@ pub enum AuditAction {
     TracingRequestView,
     TracingRequestList,
     TracingRequestHistoryView,
+    /// The matcher proposed, refreshed or withdrew pairs (the system acts; details: counts).
+    MatchPropose,
+    MatchList,
+    MatchView,
+    /// A reviewer confirmed, rejected or reunified a pair.
+    MatchDecide,
+    /// Registration asked whether a child is already registered (details: the ids shown).
+    CaseDuplicateCheck,
     BreakGlass,
     LoginSuccess,
     LoginFailure,
@@ -81,6 +89,11 @@ impl AuditAction {
             Self::TracingRequestView => "tracing_request.view",
             Self::TracingRequestList => "tracing_request.list",
             Self::TracingRequestHistoryView => "tracing_request.history",
+            Self::MatchPropose => "match.propose",
+            Self::MatchList => "match.list",
+            Self::MatchView => "match.view",
+            Self::MatchDecide => "match.decide",
+            Self::CaseDuplicateCheck => "case.duplicate_check",
             Self::BreakGlass => "record.break_glass",
             Self::LoginSuccess => "login.success",
             Self::LoginFailure => "login.failure",

@@ -17,6 +17,7 @@ pub mod history;
 pub mod ids;
 pub mod passwords;
 pub mod policy;
+pub mod potential_match;
 pub mod problems;
 pub mod sensitivity;
 pub mod throttle;

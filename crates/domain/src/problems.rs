@@ -36,6 +36,11 @@ impl Problems {
         self.0.is_empty()
     }
 
+    /// Whether a problem names the field at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.0.iter().any(|e| e.path == path)
+    }
+
     pub fn errors(&self) -> &[FieldError] {
         &self.0
     }

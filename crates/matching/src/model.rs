@@ -117,10 +117,13 @@ impl Tf {
         }
     }
 
-    fn freq(&self, c: usize, v: u32) -> Option<f64> {
-        let total = *self.totals.get(c)?;
-        let n = *self.counts.get(c)?.get(&v)?;
-        (total > 0).then(|| f64::from(n) / total as f64)
+    /// The value's frequency, smoothed towards `prior` (the trained chance of exact agreement)
+    /// by [`TF_PSEUDO_COUNT`] imaginary values: a small index (a new deployment, a short list)
+    /// cannot tell a common name from a rare one, so it must not call every name common.
+    fn freq(&self, c: usize, v: u32, prior: f64) -> Option<f64> {
+        let total = *self.totals.get(c)? as f64;
+        let n = self.counts.get(c)?.get(&v).copied().unwrap_or(0);
+        Some((f64::from(n) + TF_PSEUDO_COUNT * prior) / (total + TF_PSEUDO_COUNT))
     }
 }
 
@@ -134,6 +137,9 @@ pub(crate) struct Scorer {
     u0: Vec<f64>,
     pub matches_per_record: f64,
 }
+
+/// How many values the term frequencies must have seen before they outweigh the trained average.
+const TF_PSEUDO_COUNT: f64 = 1000.0;
 
 /// A very rare value may add at most this many bits over the average exact agreement: keeps a
 /// one-off spelling from outweighing everything else.
@@ -211,7 +217,7 @@ impl Scorer {
             .unwrap_or(0.0);
         if level == 0
             && self.comps.get(c).is_some_and(|x| x.tf)
-            && let Some(f) = tf.freq(c, value)
+            && let Some(f) = tf.freq(c, value, self.u0.get(c).copied().unwrap_or(1.0))
         {
             let u0 = self.u0.get(c).copied().unwrap_or(1.0);
             let lm = self.log_m0.get(c).copied().unwrap_or(0.0);

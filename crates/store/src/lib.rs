@@ -12,6 +12,7 @@ pub mod casework;
 pub mod clock;
 pub mod door;
 pub mod error;
+pub mod matcher;
 pub mod postgres;
 mod rows;
 mod scope;
@@ -396,6 +397,49 @@ pub trait Store: Send + Sync {
         actor: &Actor,
         id: TracingRequestId,
     ) -> StoreResult<Option<Vec<HistoryEntry>>>;
+
+    // --- Family tracing: potential matches (issue 4) ---------------------------------------
+
+    /// Brings this process's matching index up to date with the job queue and works out the
+    /// matches of every record whose job is pending (see [`matcher::sync`]). The server runs it
+    /// in the background; reads that use the index run it first.
+    async fn sync_matches(&self) -> StoreResult<matcher::SyncReport>;
+
+    /// Pairs with at least one side in the actor's scope, most probable first (at most 500).
+    /// Needs `match.review`. Audited with the pair ids.
+    async fn potential_matches(
+        &self,
+        actor: &Actor,
+        filter: &MatchFilter,
+    ) -> StoreResult<Vec<PotentialMatch>>;
+
+    /// One pair with the sides the actor may see; `None` when neither side is in their scope.
+    /// Audited as a view of the pair.
+    async fn potential_match(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<MatchView>>;
+
+    /// Confirms, rejects or reunifies a pair at `expected_version`. The reviewer must see both
+    /// sides; confirming and reunifying need the child's consent for tracing (or a recorded
+    /// vital-interest basis). The pair's next version, its history and audit entries, in one
+    /// transaction.
+    async fn decide_match(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        expected_version: i64,
+        doc: &haven_domain::potential_match::DecisionDoc,
+    ) -> StoreResult<PotentialMatch>;
+
+    /// Children in the actor's scope who may be the one `doc` describes, before registering it
+    /// (needs `case.create`). Audited with the ids shown.
+    async fn possible_duplicates(
+        &self,
+        actor: &Actor,
+        doc: &CaseDoc,
+    ) -> StoreResult<Vec<PossibleDuplicate>>;
 
     // --- Audit log ----------------------------------------------------------------------------
 

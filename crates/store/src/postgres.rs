@@ -23,6 +23,7 @@ use haven_domain::consent::ConsentDoc;
 use haven_domain::country::clip;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::authorize;
+use haven_domain::potential_match::DecisionDoc;
 use haven_domain::sensitivity::RecordKind;
 use haven_domain::throttle;
 use haven_domain::tracing_request::TracingRequestDoc;
@@ -37,17 +38,20 @@ use crate::audit_queue::AuditQueue;
 use crate::casework::{self, CaseWork, CaseworkWrite};
 use crate::door::{self, CaseWrite, DetentionSync, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
+use crate::matcher::{self, Matcher};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
     AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseItem, CaseItemChange,
-    CaseRecord, CaseTask, Consent, Group, HistoryEntry, ItemKind, LoginFailure, MfaState,
-    NewCaseItem, NewSession, NewToken, NewUser, Page, PageRequest, Resealed, SessionInfo,
-    TimelineEntry, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
-    UserCredentials,
+    CaseRecord, CaseTask, Consent, Group, HistoryEntry, ItemKind, LoginFailure, MatchFilter,
+    MatchView, MfaState, NewCaseItem, NewSession, NewToken, NewUser, Page, PageRequest,
+    PossibleDuplicate, PotentialMatch, Resealed, SessionInfo, TimelineEntry, TokenInfo, TotpState,
+    TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
+
+mod matching;
 
 const MAX_CONNECTIONS: u32 = 10;
 /// A session's `last_seen_at` is rewritten at most this often.
@@ -61,6 +65,7 @@ pub struct PgStore {
     sealer: Sealer,
     /// Audit entries that stand alone (reads, logins, refusals), written in groups.
     audit: AuditQueue,
+    matcher: Matcher,
 }
 
 /// Connects to and migrates the database at `url` (`postgres://…`).
@@ -116,6 +121,7 @@ impl PgStore {
             clock,
             sealer,
             audit,
+            matcher: Matcher::new(matcher::default_params()?),
         })
     }
 
@@ -337,6 +343,22 @@ async fn insert_history(
     .bind(rows::changes_to_json(&h.changes, place, sealer)?)
     .execute(&mut *conn)
     .await?;
+    // Every write of a case or tracing request queues its matching job in the same transaction.
+    enqueue_match_job(conn, kind.as_str(), id, h.at).await
+}
+
+async fn enqueue_match_job(
+    conn: &mut PgConnection,
+    kind: &str,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO match_jobs (record_type, record_id, queued_at) VALUES ($1, $2, $3)")
+        .bind(kind)
+        .bind(id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -1569,6 +1591,7 @@ impl Store for PgStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        enqueue_match_job(&mut tx, door::CASE, case.0, now).await?;
         append_audit_in(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(consent)
@@ -1608,6 +1631,7 @@ impl Store for PgStore {
             .bind(consent)
             .execute(&mut *tx)
             .await?;
+        enqueue_match_job(&mut tx, door::CASE, case.0, now).await?;
         append_audit_in(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(next)
@@ -1783,6 +1807,7 @@ impl Store for PgStore {
         let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
         let limit = rows::page_limit(page);
         let prefix = rows::location_prefix(filter.location_prefix.as_deref());
+        let named = self.named_cases(filter.name.as_deref()).await?;
         let sql = format!(
             "SELECT * FROM cases
              WHERE {}
@@ -1792,6 +1817,7 @@ impl Store for PgStore {
                AND ($7 IS NULL OR separation_status = $7)
                AND ($8 IS NULL OR starts_with(location_pcode, $8))
                AND ($9 IS NULL OR seq < $9)
+               AND ($11::uuid[] IS NULL OR id = ANY($11))
              ORDER BY seq DESC
              LIMIT $10",
             scope::clause(Params::Postgres, Table::Cases, actor.scope, 1)
@@ -1803,10 +1829,24 @@ impl Store for PgStore {
             .bind(filter.separation_status.map(|s| s.as_str()))
             .bind(prefix)
             .bind(after)
-            .bind(limit + 1)
+            .bind(if named.is_some() {
+                matcher::SEARCH_LIMIT as i64
+            } else {
+                limit + 1
+            })
+            .bind(
+                named
+                    .as_ref()
+                    .map(|ids| ids.iter().map(|i| i.0).collect::<Vec<_>>()),
+            )
             .fetch_all(&self.pool)
             .await?;
-        let page = rows::into_page(&found, limit, |row| case_from_row(row, &self.sealer))?;
+        let page = match &named {
+            None => rows::into_page(&found, limit, |row| case_from_row(row, &self.sealer))?,
+            Some(ranked) => matcher::ranked_page(&found, ranked, limit, |row| {
+                case_from_row(row, &self.sealer)
+            })?,
+        };
         let ids: Vec<String> = page.items.iter().map(|c| c.id.to_string()).collect();
         self.append_audit(door::read_event(
             actor,
@@ -2560,10 +2600,64 @@ impl Store for PgStore {
                 .await?;
             done.secrets += 1;
         }
+        let comments = sqlx::query("SELECT id, body FROM potential_matches WHERE body IS NOT NULL")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &comments {
+            let pair: uuid::Uuid = col(row, "id")?;
+            let aad = matcher::comment_aad(pair);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "body")?, &aad)?;
+            sqlx::query("UPDATE potential_matches SET body = $1 WHERE id = $2")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(pair)
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
         let event = door::reseal_event(&done);
         append_audit_in(&mut tx, &event, self.now()).await?;
         tx.commit().await?;
         Ok(done)
+    }
+
+    async fn sync_matches(&self) -> StoreResult<matcher::SyncReport> {
+        matcher::sync(self, &self.matcher, self.now().date()).await
+    }
+
+    async fn potential_matches(
+        &self,
+        actor: &Actor,
+        filter: &MatchFilter,
+    ) -> StoreResult<Vec<PotentialMatch>> {
+        self.list_pairs(actor, filter).await
+    }
+
+    async fn potential_match(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<MatchView>> {
+        self.view_pair(actor, id).await
+    }
+
+    async fn decide_match(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        expected_version: i64,
+        doc: &DecisionDoc,
+    ) -> StoreResult<PotentialMatch> {
+        self.decide_pair(actor, id, expected_version, doc).await
+    }
+
+    async fn possible_duplicates(
+        &self,
+        actor: &Actor,
+        doc: &CaseDoc,
+    ) -> StoreResult<Vec<PossibleDuplicate>> {
+        self.duplicates(actor, doc).await
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {

@@ -331,9 +331,9 @@ pub(crate) fn record_kind(name: &str) -> StoreResult<RecordKind> {
     match name {
         "case" => Ok(RecordKind::Case),
         "tracing_request" => Ok(RecordKind::TracingRequest),
-        // A casework item's history carries codes only (status, kind), nothing classified, so it
+        // A casework item's or a match's history carries codes only (status, kind), nothing classified, so it
         // reads (and re-seals, a no-op) like a case's.
-        crate::casework::CASE_ITEM => Ok(RecordKind::Case),
+        crate::casework::CASE_ITEM | crate::matcher::POTENTIAL_MATCH => Ok(RecordKind::Case),
         other => Err(StoreError::Corrupt(format!("record type '{other}'"))),
     }
 }

@@ -31,6 +31,7 @@ use haven_domain::consent::ConsentDoc;
 use haven_domain::country::clip;
 use haven_domain::ids::{AgencyId, CaseId, TracingRequestId, UserId};
 use haven_domain::policy::authorize;
+use haven_domain::potential_match::DecisionDoc;
 use haven_domain::sensitivity::RecordKind;
 use haven_domain::throttle;
 use haven_domain::tracing_request::TracingRequestDoc;
@@ -47,17 +48,20 @@ use crate::audit_queue::AuditQueue;
 use crate::casework::{self, CaseWork, CaseworkWrite};
 use crate::door::{self, CaseWrite, DetentionSync, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
+use crate::matcher::{self, JobRecord, Matcher};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
 use crate::types::{
     AccessGrant, Agency, Alert, AuditHead, AuditRow, CaseFilter, CaseItem, CaseItemChange,
-    CaseRecord, CaseTask, Consent, Group, HistoryEntry, ItemKind, LoginFailure, MfaState,
-    NewCaseItem, NewSession, NewToken, NewUser, Page, PageRequest, Resealed, SessionInfo,
-    TimelineEntry, TokenInfo, TotpState, TracingRequestFilter, TracingRequestRecord,
-    UserCredentials,
+    CaseRecord, CaseTask, Consent, Group, HistoryEntry, ItemKind, LoginFailure, MatchFilter,
+    MatchView, MfaState, NewCaseItem, NewSession, NewToken, NewUser, Page, PageRequest,
+    PossibleDuplicate, PotentialMatch, Resealed, SessionInfo, TimelineEntry, TokenInfo, TotpState,
+    TracingRequestFilter, TracingRequestRecord, UserCredentials,
 };
 use crate::{Backend, Store};
+
+mod matching;
 
 const READERS: u32 = 4;
 /// WAL pages written before a commit copies them back into the database (with an fsync). A case
@@ -101,6 +105,7 @@ pub struct SqliteStore {
     sealer: Sealer,
     /// Audit entries that stand alone (reads, logins, refusals), written in groups.
     audit: AuditQueue,
+    matcher: Matcher,
 }
 
 /// Opens (creating the file and its directory if missing) and migrates the database at `url`
@@ -177,6 +182,7 @@ impl SqliteStore {
             clock,
             sealer,
             audit,
+            matcher: Matcher::new(matcher::default_params()?),
         })
     }
 
@@ -367,6 +373,13 @@ macro_rules! audit_sql {
     };
 }
 
+/// Every write of a case or tracing request queues its matching job in the same transaction.
+macro_rules! match_job_sql {
+    () => {
+        "INSERT INTO match_jobs (record_type, record_id, queued_at) VALUES (?, ?, ?);"
+    };
+}
+
 macro_rules! history_sql {
     () => {
         "INSERT INTO record_history (record_type, record_id, version, at, actor_id, action, changes)
@@ -400,14 +413,17 @@ async fn record_change(
                 version: h.version,
             };
             let changes = rows::changes_to_json(&h.changes, place, sealer)?;
-            sqlx::query(concat!(history_sql!(), audit_sql!()))
+            sqlx::query(concat!(history_sql!(), match_job_sql!(), audit_sql!()))
                 .bind(kind.as_str())
-                .bind(id)
+                .bind(id.clone())
                 .bind(h.version)
                 .bind(ts(h.at))
                 .bind(h.actor_id.to_string())
                 .bind(h.action.clone())
                 .bind(changes)
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(ts(at))
         }
         None => sqlx::query(audit_sql!()),
     };
@@ -1691,6 +1707,7 @@ impl Store for SqliteStore {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
+        matching::enqueue_job(&mut tx, JobRecord::Case(case), now).await?;
         record_change(&mut tx, None, &event, now).await?;
         tx.commit().await?;
         Ok(consent)
@@ -1729,6 +1746,7 @@ impl Store for SqliteStore {
             .bind(consent.to_string())
             .execute(&mut *tx)
             .await?;
+        matching::enqueue_job(&mut tx, JobRecord::Case(case), now).await?;
         record_change(&mut tx, None, &event, now).await?;
         tx.commit().await?;
         Ok(next)
@@ -1907,6 +1925,7 @@ impl Store for SqliteStore {
         let after = page.after.as_deref().map(door::decode_cursor).transpose()?;
         let limit = rows::page_limit(page);
         let prefix = rows::location_prefix(filter.location_prefix.as_deref());
+        let named = self.named_cases(filter.name.as_deref()).await?;
         let sql = format!(
             "SELECT * FROM cases
              WHERE {}
@@ -1916,6 +1935,7 @@ impl Store for SqliteStore {
                AND (?7 IS NULL OR separation_status = ?7)
                AND (?8 IS NULL OR substr(location_pcode, 1, length(?8)) = ?8)
                AND (?9 IS NULL OR seq < ?9)
+               AND (?11 IS NULL OR id IN (SELECT value FROM json_each(?11)))
              ORDER BY seq DESC
              LIMIT ?10",
             scope::clause(Params::Sqlite, Table::Cases, actor.scope, 1)
@@ -1927,10 +1947,23 @@ impl Store for SqliteStore {
             .bind(filter.separation_status.map(|s| s.as_str()))
             .bind(prefix)
             .bind(after)
-            .bind(limit + 1)
+            .bind(if named.is_some() {
+                matcher::SEARCH_LIMIT as i64
+            } else {
+                limit + 1
+            })
+            .bind(named.as_ref().map(|ids| {
+                serde_json::Value::from(ids.iter().map(|i| i.to_string()).collect::<Vec<_>>())
+                    .to_string()
+            }))
             .fetch_all(&mut *self.readers.get().await)
             .await?;
-        let page = rows::into_page(&found, limit, |row| case_from_row(row, &self.sealer))?;
+        let page = match &named {
+            None => rows::into_page(&found, limit, |row| case_from_row(row, &self.sealer))?,
+            Some(ranked) => matcher::ranked_page(&found, ranked, limit, |row| {
+                case_from_row(row, &self.sealer)
+            })?,
+        };
         let ids: Vec<String> = page.items.iter().map(|c| c.id.to_string()).collect();
         self.append_audit(door::read_event(
             actor,
@@ -2672,10 +2705,64 @@ impl Store for SqliteStore {
                 .await?;
             done.secrets += 1;
         }
+        let comments = sqlx::query("SELECT id, body FROM potential_matches WHERE body IS NOT NULL")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &comments {
+            let pair = uuid_col(row, "id")?;
+            let aad = matcher::comment_aad(pair);
+            let plain = self
+                .sealer
+                .open_text(&col::<_, String>(row, "body")?, &aad)?;
+            sqlx::query("UPDATE potential_matches SET body = ? WHERE id = ?")
+                .bind(self.sealer.seal_text(&plain, &aad)?)
+                .bind(pair.to_string())
+                .execute(&mut *tx)
+                .await?;
+            done.secrets += 1;
+        }
         let event = door::reseal_event(&done);
         record_change(&mut tx, None, &event, self.now()).await?;
         tx.commit().await?;
         Ok(done)
+    }
+
+    async fn sync_matches(&self) -> StoreResult<matcher::SyncReport> {
+        matcher::sync(self, &self.matcher, self.now().date()).await
+    }
+
+    async fn potential_matches(
+        &self,
+        actor: &Actor,
+        filter: &MatchFilter,
+    ) -> StoreResult<Vec<PotentialMatch>> {
+        self.list_pairs(actor, filter).await
+    }
+
+    async fn potential_match(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<MatchView>> {
+        self.view_pair(actor, id).await
+    }
+
+    async fn decide_match(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        expected_version: i64,
+        doc: &DecisionDoc,
+    ) -> StoreResult<PotentialMatch> {
+        self.decide_pair(actor, id, expected_version, doc).await
+    }
+
+    async fn possible_duplicates(
+        &self,
+        actor: &Actor,
+        doc: &CaseDoc,
+    ) -> StoreResult<Vec<PossibleDuplicate>> {
+        self.duplicates(actor, doc).await
     }
 
     async fn append_audit(&self, event: AuditEvent) -> StoreResult<()> {

@@ -179,6 +179,9 @@ pub struct CaseFilter {
     pub agency_id: Option<AgencyId>,
     /// A P-code prefix: `SY02` matches `SY02` and everything below it.
     pub location_prefix: Option<String>,
+    /// Names in any script or spelling, searched in the matcher's in-memory index: the cases
+    /// sharing most name parts come first, on one page.
+    pub name: Option<String>,
 }
 
 /// A tracing request as stored: the document and the record's own facts.
@@ -366,4 +369,48 @@ pub struct TimelineEntry {
     pub record_type: String,
     pub record_id: uuid::Uuid,
     pub entry: HistoryEntry,
+}
+
+/// A tracing request and a case the matcher thinks may be the same child.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PotentialMatch {
+    pub id: uuid::Uuid,
+    pub tracing_request_id: TracingRequestId,
+    pub case_id: CaseId,
+    pub status: haven_domain::potential_match::MatchStatus,
+    pub probability: f64,
+    /// The weight each compared field contributed.
+    pub explanation: Vec<haven_matching::FieldWeight>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<OffsetDateTime>,
+    pub reunified_on: Option<time::Date>,
+    /// The reviewer's comment on the last decision.
+    pub comment: Option<String>,
+}
+
+/// Which pairs to list; all present conditions must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MatchFilter {
+    pub status: Option<haven_domain::potential_match::MatchStatus>,
+    pub tracing_request_id: Option<TracingRequestId>,
+    pub case_id: Option<CaseId>,
+}
+
+/// A pair with each side the viewer may see (`None` for a side outside their scope).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchView {
+    pub pair: PotentialMatch,
+    pub request: Option<TracingRequestRecord>,
+    pub case: Option<CaseRecord>,
+}
+
+/// A registered child who may be the one being registered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PossibleDuplicate {
+    pub case: CaseRecord,
+    pub probability: f64,
+    pub explanation: Vec<haven_matching::FieldWeight>,
 }
