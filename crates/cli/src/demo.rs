@@ -174,6 +174,7 @@ const CASEWORKERS_PER_AGENCY: usize = 2;
 pub struct Loaded {
     pub cases: usize,
     pub tracing_requests: usize,
+    pub matches_proposed: usize,
     pub agencies: usize,
     /// Demo users' e-mails with their roles; they share `password`.
     pub logins: Vec<String>,
@@ -282,6 +283,17 @@ pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<
         casework(store, n, created.id, by, supervisor, partner)
             .await
             .with_context(|| format!("case management of synthetic case {n}"))?;
+        // Most families agree to tracing; the others' children are never proposed as matches.
+        if n % 8 != 7 {
+            let consent: haven_domain::consent::ConsentDoc =
+                serde_json::from_value(serde_json::json!({
+                    "basis": "consent",
+                    "purposes": ["tracing"],
+                    "given_by": "caregiver",
+                    "given_by_name": "Caregiver (synthetic)",
+                }))?;
+            store.record_consent(by, created.id, consent).await?;
+        }
     }
     let receivers: Vec<Actor> = actors.iter().filter_map(|w| w.first().cloned()).collect();
     answer_referrals(store, &receivers).await?;
@@ -292,9 +304,11 @@ pub async fn load(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result<
             .await
             .with_context(|| format!("loading synthetic tracing request {n}"))?;
     }
+    let matched = store.sync_matches().await?;
     Ok(Some(Loaded {
         cases: total,
         tracing_requests: requests,
+        matches_proposed: matched.proposed,
         agencies: actors.len(),
         logins,
         password,

@@ -501,8 +501,9 @@ async fn load_demo(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result
         None => println!("The demo caseload is already loaded."),
         Some(loaded) => {
             println!(
-                "Loaded {} synthetic cases and {} tracing requests in {} agencies (seed {seed}).",
-                loaded.cases, loaded.tracing_requests, loaded.agencies
+                "Loaded {} synthetic cases and {} tracing requests in {} agencies (seed {seed}); \
+                 the matcher proposed {} pairs for review.",
+                loaded.cases, loaded.tracing_requests, loaded.agencies, loaded.matches_proposed
             );
             println!("Demo users (password {}):", loaded.password.expose());
             for login in loaded.logins {
@@ -512,6 +513,9 @@ async fn load_demo(store: &dyn Store, seed: u64, cases: usize) -> anyhow::Result
     }
     Ok(())
 }
+
+/// How often the server works through the matching queue.
+const MATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn serve(
     settings: &Settings,
@@ -556,6 +560,8 @@ async fn serve(
         casework: settings.file.casework,
         ..defaults
     };
+    // Its first round builds the matching index from the decrypted records.
+    let _matcher = haven_web::matches::spawn_matcher(store.clone(), MATCH_EVERY);
     let app = haven_web::router(AppState::new(store.clone(), web))
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let database = store.backend().as_str();

@@ -47,7 +47,7 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    fn new(rec: CaseRecord, today: time::Date) -> Self {
+    pub(crate) fn new(rec: CaseRecord, today: time::Date) -> Self {
         Self {
             age: age(&rec.doc, today),
             id: rec.id,
@@ -155,6 +155,7 @@ pub async fn update(
         ("separation_status" = Option<String>, Query, description = "unaccompanied | separated | accompanied | unknown"),
         ("agency_id" = Option<String>, Query, description = "Owning agency"),
         ("location" = Option<String>, Query, description = "P-code prefix, e.g. SY02"),
+        ("q" = Option<String>, Query, description = "Names in any script or spelling; the best matches first, on one page"),
         ("limit" = Option<u32>, Query, description = "1 to 500; 50 by default"),
         ("cursor" = Option<String>, Query, description = "`next` from the previous page"),
     ),
@@ -176,6 +177,7 @@ pub async fn list(
             }
             "agency_id" => filter.agency_id = field(p, key, parse_agency_id(v)),
             "location" => filter.location_prefix = field(p, key, parse_pcode(v)),
+            "q" => filter.name = field(p, key, search_text(v)),
             _ => return false,
         }
         true
@@ -194,6 +196,18 @@ pub async fn list(
             .collect::<Result<_, _>>()?,
         next: result.next,
     }))
+}
+
+/// A name search: some letters, not a document.
+fn search_text(raw: &str) -> Result<String, String> {
+    let q = raw.trim();
+    if q.is_empty() {
+        Err("is empty".into())
+    } else if q.chars().count() > 200 {
+        Err("is longer than 200 characters".into())
+    } else {
+        Ok(q.to_string())
+    }
 }
 
 /// What changed in a case, version by version.

@@ -14,6 +14,7 @@ pub mod consents;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod matches;
 pub mod openapi;
 pub mod records;
 pub mod routes;
@@ -133,7 +134,12 @@ pub fn router(state: AppState) -> Router {
     };
     with_security_headers(app)
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path, never the query: a name search carries a child's name.
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            },
+        ))
 }
 
 /// Appends a failed authorisation to the audit log for every 403 given to an authenticated

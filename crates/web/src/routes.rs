@@ -8,7 +8,8 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use haven_domain::sensitivity::RecordKind;
 
 use crate::{
-    AppState, admin, alerts, auth, cases, casework, consents, health, openapi, tracing_requests,
+    AppState, admin, alerts, auth, cases, casework, consents, health, matches, openapi,
+    tracing_requests,
 };
 
 /// Who may call a route.
@@ -285,6 +286,30 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             "/api/v1/tracing-requests/{id}/break-glass",
             AnyRecord(TracingRequest, P::BreakGlass),
             post(alerts::break_glass_request),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/cases/duplicates",
+            Permission(P::CaseCreate),
+            post(matches::duplicates),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/matches",
+            Permission(P::MatchReview),
+            get(matches::list),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/matches/{id}",
+            Permission(P::MatchReview),
+            get(matches::get),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/matches/{id}/decision",
+            Permission(P::MatchReview),
+            post(matches::decide),
         ),
         route(
             Method::GET,

@@ -538,7 +538,11 @@ impl SqliteStore {
         authorize(actor, Permission::CaseCreate)?;
         self.sync_matches().await?;
         let now = self.now();
-        let found = self.matcher.duplicates_of(doc, now.date())?;
+        // Checked like a registration, so bad input is named as it would be on saving.
+        let valid = haven_domain::case::validate(doc.clone(), now.date())?;
+        let found = self
+            .matcher
+            .duplicates_of(&valid.doc, valid.registration_date)?;
         let ids: Vec<CaseId> = found
             .iter()
             .filter_map(|c| uuid::Uuid::parse_str(&c.id).ok().map(CaseId))

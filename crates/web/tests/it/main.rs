@@ -5,6 +5,7 @@
 mod access;
 mod cases;
 mod casework;
+mod matches;
 mod matrix;
 mod postgres;
 mod security;

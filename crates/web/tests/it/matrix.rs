@@ -176,6 +176,8 @@ fn sample(route: &Route, rec: &Records, ctx: &Fixture, role: &str) -> Option<(St
             json!({"action": "accept"})
         }
         ("POST", "/api/v1/flags/{id}/resolve") => json!({"resolution": "checked"}),
+        ("POST", "/api/v1/matches/{id}/decision") => json!({"decision": "confirm"}),
+        ("POST", "/api/v1/cases/duplicates") => json!({"given_name": "New", "sex": "male"}),
         ("POST", "/api/v1/incidents") => {
             json!({"category": "violence", "types": ["violence.physical"],
             "case_ids": [rec.case], "date": "2026-11-01"})
@@ -190,6 +192,8 @@ const ITEM_ROUTES: &[&str] = &[
     "/api/v1/referrals/{id}/actions",
     "/api/v1/transfers/{id}/actions",
     "/api/v1/flags/{id}/resolve",
+    "/api/v1/matches/{id}",
+    "/api/v1/matches/{id}/decision",
 ];
 
 /// What the route's rule says `role` gets for a record standing in `relation` to them.
