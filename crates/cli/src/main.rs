@@ -233,11 +233,17 @@ impl Settings {
 }
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
-    // `--config` names the matcher's fields here, not haven.toml; no database is opened.
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // `--config` names the matcher's fields here, not haven.toml; no database is opened. Only a
+    // `--config` given on the command line counts: HAVEN_CONFIG names the server's haven.toml.
+    let typed = matches.value_source("config") == Some(clap::parser::ValueSource::CommandLine);
     cli.command = match cli.command {
         Command::Match(args) => {
-            return match matching::run(args, cli.config.as_deref()) {
+            return match matching::run(args, cli.config.as_deref().filter(|_| typed)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             };

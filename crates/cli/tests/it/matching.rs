@@ -127,6 +127,20 @@ fn bad_config_is_a_clear_error_before_any_work() {
         assert!(stderr(&o).contains(expected), "{expected}: {}", stderr(&o));
         assert!(!out.exists(), "nothing written");
     }
+    // HAVEN_CONFIG names the server's haven.toml, never the matcher's fields.
+    let server = write(tmp.path(), "haven.toml", "session_idle_minutes = 20\n");
+    let o = crate::haven_env(
+        &dir,
+        &["match", "dedupe", "--input", &input, "--out", &out_s],
+        &[("HAVEN_CONFIG", &server)],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("needs --config FIELDS.toml"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "nothing written");
 }
 
 #[test]
