@@ -47,7 +47,7 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    fn new(rec: CaseRecord, today: time::Date) -> Self {
+    pub(crate) fn new(rec: CaseRecord, today: time::Date) -> Self {
         Self {
             age: age(&rec.doc, today),
             id: rec.id,
