@@ -284,8 +284,8 @@ impl CaseForm {
         }
     }
 
-    /// The case document, or the problems the form itself can see (a number that is not one).
-    fn doc(&self) -> Result<CaseDoc, Problems> {
+    /// The case document, and the problems the form itself sees (a number that is not one).
+    fn doc(&self) -> (CaseDoc, Problems) {
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let list = |s: &str| {
             s.split([',', '،'])
@@ -313,7 +313,7 @@ impl CaseForm {
                 pcode: opt(&self.location_pcode),
                 name: opt(&self.location_name),
             });
-        p.into_result(CaseDoc {
+        let doc = CaseDoc {
             given_name: opt(&self.given_name),
             family_name: opt(&self.family_name),
             other_names: list(&self.other_names),
@@ -327,7 +327,8 @@ impl CaseForm {
             location,
             registration_date: opt(&self.registration_date),
             ..CaseDoc::default()
-        })
+        };
+        (doc, p)
     }
 }
 
@@ -384,8 +385,9 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Result<Res
     let user = posted.user;
     user.require(Permission::CaseCreate)?;
     let f = CaseForm::from(&posted.form);
-    let result = match f.doc() {
-        Ok(doc) => {
+    let (doc, mut problems) = f.doc();
+    let result = if problems.is_empty() {
+        {
             let duplicates = possible_duplicates(&state, &user, &doc);
             if !duplicates.is_empty() && posted.form.get("confirm_new").is_empty() {
                 return Ok(html(&NewCasePage {
@@ -397,7 +399,15 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Result<Res
             }
             state.store.create_case(&user.actor, doc).await
         }
-        Err(p) => Err(StoreError::Invalid(p)),
+    } else {
+        // The rest of the form is checked too (by the domain's rules, writing nothing), so
+        // every problem shows at once.
+        if let Err(more) = haven_domain::case::validate(doc, state.store.clock().today()) {
+            for e in more.into_errors() {
+                problems.push(e.path, e.problem);
+            }
+        }
+        Err(StoreError::Invalid(problems))
     };
     match result {
         Ok(rec) => Ok(see_other(&format!("/cases/{}", rec.id))),

@@ -139,10 +139,7 @@ impl Lang {
         args.set("day", FluentValue::from(d.day().to_string()));
         args.set("month", FluentValue::from(month));
         args.set("year", FluentValue::from(d.year().to_string()));
-        // Fluent isolates placeables for bidi; a date is one run of text, marks would only
-        // get in the way of copying it.
         self.format("date-format", Some(&args))
-            .replace(['\u{2068}', '\u{2069}'], "")
     }
 
     /// A date given as text (`YYYY-MM-DD`, or the partial `YYYY-MM` / `YYYY`) in the locale's
@@ -197,6 +194,9 @@ fn bundles() -> &'static [Bundle; 4] {
 fn bundle(code: &str, src: &str) -> Bundle {
     let id: unic_langid::LanguageIdentifier = code.parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    // Arguments are numbers, dates and words of the same language, never names: bidi isolation
+    // marks would only get in the way of copying and searching the text.
+    bundle.set_use_isolating(false);
     let resource = match FluentResource::try_new(src.to_string()) {
         Ok(r) => r,
         Err((r, errors)) => {
