@@ -288,7 +288,7 @@ async fn a_detention_placement_puts_the_alert_first_on_the_supervisors_home() {
             .unwrap()
             .contains("id=\"start_date-error\">is required")
     );
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = app.store.clock().today().to_string();
     let ok = b
         .post(
             &format!("{case}/placements"),
@@ -316,7 +316,7 @@ async fn a_supervisor_approves_from_the_inbox_and_nobody_approves_their_own_requ
     let app = world().await;
     let b = Browser::signed_in(&app, "worker@a.example").await;
     let case = register(&b, "Amal").await;
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = app.store.clock().today().to_string();
     let act = |form: Vec<(&'static str, String)>| {
         let b = &b;
         let case = case.clone();
