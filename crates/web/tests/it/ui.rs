@@ -444,3 +444,63 @@ async fn assets_are_cached_for_long_and_revalidate_by_etag() {
     // No inline script anywhere: the CSP would block it.
     assert!(!login.contains("<script>") && !login.contains(" onclick="));
 }
+
+/// Bytes on the wire for a first visit: the page and its stylesheet and script, gzip-compressed
+/// as a browser asks for them.
+async fn first_load(b: &Browser<'_>, path: &str) -> (usize, usize) {
+    let get = |url: String| b.client.get(url).header("accept-encoding", "gzip").send();
+    let resp = get(b.app.url(path)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    assert_eq!(resp.headers()["content-encoding"], "gzip", "{path}");
+    let page = resp.bytes().await.unwrap().len();
+    let mut assets = 0;
+    for url in [
+        haven_web::ui::assets::CSS_URL.as_str(),
+        haven_web::ui::assets::JS_URL.as_str(),
+    ] {
+        let resp = get(b.app.url(url)).await.unwrap();
+        assert_eq!(resp.headers()["content-encoding"], "gzip");
+        assets += resp.bytes().await.unwrap().len();
+    }
+    (page, page + assets)
+}
+
+#[tokio::test]
+async fn the_first_load_of_every_main_page_is_under_100_kb_compressed() {
+    let app = world().await;
+    let b = Browser::signed_in(&app, "worker@a.example").await;
+    let case = register(&b, "Amal").await;
+    // A full first page of the case list (50 rows), names in two scripts.
+    let worker = app
+        .store
+        .user_by_email("worker@a.example")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = haven_domain::user::Actor::from(&worker.user);
+    for i in 0..50 {
+        let doc = haven_domain::case::doc_from_json(serde_json::json!({
+            "given_name": if i % 2 == 0 { "سارة" } else { "Yonas" },
+            "family_name": format!("Family{i}"), "estimated_age": {"years": 8 + i % 9},
+            "sex": "female", "risk_level": "medium", "separation_status": "separated"
+        }))
+        .unwrap();
+        app.store.create_case(&actor, doc).await.unwrap();
+    }
+    let sup = Browser::signed_in(&app, "sup@a.example").await;
+    let mut report = Vec::new();
+    for (who, path) in [
+        (&b, "/login"),
+        (&b, "/"),
+        (&b, "/cases"),
+        (&b, "/cases/new"),
+        (&b, case.as_str()),
+        (&b, "/referrals"),
+        (&sup, "/approvals"),
+    ] {
+        let (page, total) = first_load(who, path).await;
+        report.push(format!("{path}: page {page} B, with assets {total} B"));
+        assert!(total < 100 * 1024, "{path} weighs {total} bytes");
+    }
+    eprintln!("first loads (gzip):\n  {}", report.join("\n  "));
+}
