@@ -64,7 +64,7 @@ async fn a_caseworker_and_a_supervisor_do_their_work_in_a_real_browser() {
     assert_eq!(p.text("main h1").await, "Amal Haddad");
 
     // 4. Recording a detention placement shows the banner on the case…
-    p.click("#placements details summary").await;
+    p.toggle("#placements details summary").await;
     p.choose("#placement-type", "immigration_detention").await;
     p.set("#start_date", &today).await;
     p.fill("#place", "Holding centre 4").await;
@@ -150,7 +150,7 @@ async fn a_caseworker_and_a_supervisor_do_their_work_in_a_real_browser() {
     p.log_in(ADMIN).await;
     p.go("/admin?lang=en").await;
     assert!(p.text("main").await.contains(WORKER));
-    p.click("main details summary").await;
+    p.toggle("main details summary").await;
     p.fill("#email", "new.worker@demo.example").await;
     p.fill("#display_name", "New Worker").await;
     p.choose("#role", "caseworker").await;

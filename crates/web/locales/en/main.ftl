@@ -17,6 +17,7 @@ login-password = Password
 login-submit = Sign in
 login-failed = The e-mail address or password is wrong.
 login-locked = Too many failed attempts. Wait a few minutes and try again.
+login-expired = The sign-in form expired. Please sign in again.
 totp-title = Second step
 totp-intro = Enter the 6-digit code from your authenticator app, or one of your recovery codes.
 totp-code = Code from the app

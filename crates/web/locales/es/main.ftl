@@ -17,6 +17,7 @@ login-password = Contraseña
 login-submit = Entrar
 login-failed = El correo electrónico o la contraseña no son correctos.
 login-locked = Demasiados intentos fallidos. Espere unos minutos y vuelva a intentarlo.
+login-expired = El formulario de inicio de sesión caducó. Vuelva a iniciar sesión.
 totp-title = Segundo paso
 totp-intro = Introduzca el código de 6 cifras de su aplicación de autenticación o uno de sus códigos de recuperación.
 totp-code = Código de la aplicación

@@ -17,6 +17,7 @@ login-password = Mot de passe
 login-submit = Se connecter
 login-failed = L’adresse e-mail ou le mot de passe est incorrect.
 login-locked = Trop de tentatives échouées. Attendez quelques minutes et réessayez.
+login-expired = Le formulaire de connexion a expiré. Veuillez vous reconnecter.
 totp-title = Deuxième étape
 totp-intro = Saisissez le code à 6 chiffres de votre application d’authentification, ou l’un de vos codes de secours.
 totp-code = Code de l’application

@@ -22,20 +22,54 @@ struct LoginPage {
     error: String,
 }
 
-pub async fn login_page(lang: Lang) -> Response {
-    html(&LoginPage {
-        c: Chrome::public(lang, "login-title", "/login"),
-        email: String::new(),
-        error: String::new(),
-    })
+/// The sign-in form's own CSRF token, before any session exists: a random value in a
+/// SameSite=Strict cookie and in the form (double submit). Another site cannot read the cookie
+/// nor make the browser send it, so it cannot sign a victim in to an account of its choosing.
+const LOGIN_COOKIE: &str = "haven_login";
+
+fn login_form(state: &AppState, lang: Lang, email: String, error: String) -> Response {
+    let Ok(token) = haven_crypto::new_token("") else {
+        return UiError::new(lang, ApiError::Internal).into_response();
+    };
+    let mut c = Chrome::public(lang, "login-title", "/login");
+    c.csrf = token.expose().to_string();
+    let cookie = format!(
+        "{LOGIN_COOKIE}={}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        token.expose(),
+        if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let mut resp = html(&LoginPage { c, email, error });
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
 }
 
-pub async fn login(State(state): State<AppState>, lang: Lang, body: Body) -> Response {
+pub async fn login_page(State(state): State<AppState>, lang: Lang) -> Response {
+    login_form(&state, lang, String::new(), String::new())
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Response {
     let form = match FormData::read(body, state.config.body_limit).await {
         Ok(f) => f,
         Err(e) => return UiError::new(lang, e).into_response(),
     };
     let email = form.get("email").trim().to_string();
+    let expected = crate::auth::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if !crate::auth::csrf_equal(form.get("csrf"), expected) {
+        let mut resp = login_form(&state, lang, email, lang.t("login-expired"));
+        *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;
+        return resp;
+    }
     match crate::auth::start_session(&state, &email, form.get("password").to_string()).await {
         Ok(started) => {
             let to = match started.mfa {
@@ -54,11 +88,7 @@ pub async fn login(State(state): State<AppState>, lang: Lang, body: Body) -> Res
                 ApiError::InvalidCredentials | ApiError::Validation(_) => "login-failed",
                 other => return UiError::new(lang, other).into_response(),
             };
-            let mut resp = html(&LoginPage {
-                c: Chrome::public(lang, "login-title", "/login"),
-                email,
-                error: lang.t(id),
-            });
+            let mut resp = login_form(&state, lang, email, lang.t(id));
             *resp.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
             resp
         }

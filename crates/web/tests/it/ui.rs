@@ -48,14 +48,23 @@ impl<'a> Browser<'a> {
 
     async fn signed_in(app: &'a TestApp, email: &str) -> Self {
         let mut b = Self::new(app);
-        let resp = b
-            .post_raw("/login", &[("email", email), ("password", PASSWORD)])
-            .await;
+        let resp = b.sign_in(email, PASSWORD).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         assert_eq!(resp.headers()[LOCATION], "/");
         let home = b.page("/").await;
         b.csrf = csrf_of(&home);
         b
+    }
+
+    /// Fills in the sign-in form as served (with its CSRF field).
+    async fn sign_in(&self, email: &str, password: &str) -> Response {
+        let form = self.page("/login").await;
+        let csrf = csrf_of(&form);
+        self.post_raw(
+            "/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
     }
 
     async fn get(&self, path: &str) -> Response {
@@ -159,19 +168,31 @@ async fn the_language_follows_the_query_then_is_remembered_and_arabic_is_right_t
 async fn a_wrong_password_shows_the_form_again_with_the_email_kept() {
     let app = world().await;
     let b = Browser::new(&app);
-    let resp = b
-        .post_raw(
-            "/login",
-            &[
-                ("email", "worker@a.example"),
-                ("password", "not the password"),
-            ],
-        )
-        .await;
+    let resp = b.sign_in("worker@a.example", "not the password").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let html = resp.text().await.unwrap();
     assert!(html.contains("value=\"worker@a.example\""));
     assert!(html.contains("password is wrong"));
+}
+
+#[tokio::test]
+async fn a_sign_in_posted_from_elsewhere_without_the_forms_token_signs_nobody_in() {
+    let app = world().await;
+    let b = Browser::new(&app);
+    let resp = b
+        .post_raw(
+            "/login",
+            &[("email", "worker@a.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(
+        resp.headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("haven_session="))
+    );
+    assert_eq!(location(&b.get("/").await), "/login");
 }
 
 #[tokio::test]

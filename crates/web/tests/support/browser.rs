@@ -133,7 +133,33 @@ impl Person<'_> {
         self.find(css).await.select_by_value(value).await.unwrap();
     }
 
+    /// Clicks something that loads a page (a link, a form's button) and waits for the new page:
+    /// the old document is marked first, so its elements are never mistaken for the new one's.
     pub async fn click(&self, css: &str) {
+        let target = self.find(css).await;
+        self.c
+            .execute("document.documentElement.dataset.old = '1';", vec![])
+            .await
+            .unwrap();
+        target.click().await.unwrap();
+        for _ in 0..100 {
+            let loaded = self
+                .c
+                .execute(
+                    "return !document.documentElement.dataset.old && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(loaded, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("clicking {css} loaded no page");
+    }
+
+    /// Clicks something that changes the page in place (a `<details>` summary).
+    pub async fn toggle(&self, css: &str) {
         self.find(css).await.click().await.unwrap();
     }
 
