@@ -525,3 +525,74 @@ async fn the_first_load_of_every_main_page_is_under_100_kb_compressed() {
     }
     eprintln!("first loads (gzip):\n  {}", report.join("\n  "));
 }
+
+fn hidden(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = html.find(&key).unwrap() + key.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_role_that_needs_a_second_factor_sets_it_up_then_uses_it() {
+    use haven_crypto::totp;
+    let app = world().await;
+    app.agency_with_user("HQ", "root@hq.example", haven_domain::access::SYSTEM_ADMIN)
+        .await;
+    let b = Browser::new(&app);
+    let resp = b.sign_in("root@hq.example", PASSWORD).await;
+    assert_eq!(location(&resp), "/login/enrol");
+    // Not signed in yet: every page sends back to the setup.
+    assert_eq!(location(&b.get("/cases").await), "/login/enrol");
+    let page = b.page("/login/enrol").await;
+    let (secret, csrf) = (hidden(&page, "secret"), hidden(&page, "csrf"));
+    let wrong = b
+        .post_raw(
+            "/login/enrol",
+            &[("csrf", &csrf), ("secret", &secret), ("code", "000000")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(wrong.contains("id=\"code-error\""), "{wrong}");
+    assert!(wrong.contains(&format!("value=\"{secret}\"")));
+    let now = u64::try_from(app.store.clock().now().unix_timestamp()).unwrap();
+    let code = totp::code(&totp::TotpSecret::from_base32(&secret).unwrap(), now).unwrap();
+    let done = b
+        .post_raw(
+            "/login/enrol",
+            &[("csrf", &csrf), ("secret", &secret), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let done = done.text().await.unwrap();
+    let codes: Vec<String> = done
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), haven_web::auth::RECOVERY_CODES);
+    b.page("/").await;
+
+    // Next time: the password, then the second step.
+    let again = Browser::new(&app);
+    let resp = again.sign_in("root@hq.example", PASSWORD).await;
+    assert_eq!(location(&resp), "/login/totp");
+    let page = again.page("/login/totp").await;
+    let csrf = hidden(&page, "csrf");
+    let wrong = again
+        .post_raw("/login/totp", &[("csrf", &csrf), ("code", "000000")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(wrong.contains("id=\"code-error\">This code is wrong"));
+    let ok = again
+        .post_raw(
+            "/login/totp",
+            &[("csrf", &csrf), ("recovery_code", &codes[0])],
+        )
+        .await;
+    assert_eq!(location(&ok), "/");
+    again.page("/").await;
+}
