@@ -596,3 +596,54 @@ async fn a_role_that_needs_a_second_factor_sets_it_up_then_uses_it() {
     assert_eq!(location(&ok), "/");
     again.page("/").await;
 }
+
+#[tokio::test]
+async fn the_receiving_agency_accepts_a_referral_from_its_inbox() {
+    let app = world().await;
+    let (_, partner) = app
+        .agency_with_user("B", "legal@b.example", CASEWORKER)
+        .await;
+    let b = Browser::signed_in(&app, "worker@a.example").await;
+    let case = register(&b, "Amal").await;
+    let id: haven_domain::ids::CaseId = case.trim_start_matches("/cases/").parse().unwrap();
+    let worker = app
+        .store
+        .user_by_email("worker@a.example")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = haven_domain::user::Actor::from(&worker.user);
+    let consent = serde_json::from_value(serde_json::json!({
+        "basis": "consent", "purposes": ["services", "sharing"], "recipients": ["other_agency"],
+        "given_by": "caregiver", "given_by_name": "A. Carer"
+    }))
+    .unwrap();
+    app.store.record_consent(&actor, id, consent).await.unwrap();
+    let referral = serde_json::from_value(serde_json::json!({
+        "service": "legal_aid", "to_agency_id": partner.agency_id.to_string(), "urgent": true
+    }))
+    .unwrap();
+    app.store
+        .create_case_item(
+            &actor,
+            id,
+            haven_store::NewCaseItem::Referral(referral),
+            &haven_domain::casework::Settings::default(),
+        )
+        .await
+        .unwrap();
+    // The referring side may only cancel; the receiving side accepts or declines.
+    let mine = b.page("/referrals").await;
+    assert!(mine.contains("value=\"cancel\"") && !mine.contains("value=\"accept\""));
+    let p = Browser::signed_in(&app, "legal@b.example").await;
+    let inbox = p.page("/referrals").await;
+    assert!(inbox.contains("legal aid") && inbox.contains("To my agency"));
+    let at = inbox.find("action=\"/referrals/").unwrap() + 8;
+    let url = inbox[at..].split('"').next().unwrap().to_string();
+    let resp = p.post(&url, &[("action", "accept")]).await;
+    assert_eq!(location(&resp), "/referrals");
+    let after = p.page("/referrals").await;
+    assert!(after.contains("accepted") && after.contains("value=\"complete\""));
+    // The partner sees the referral, not the case.
+    assert_eq!(p.get(&case).await.status(), StatusCode::NOT_FOUND);
+}
