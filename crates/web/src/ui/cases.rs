@@ -210,7 +210,14 @@ pub async fn list(
     };
     let q = query.q.trim().to_string();
     let searched_by_store = !q.is_empty() && name_search(&mut filter, &q);
-    let mut page = PageRequest::first(PageRequest::DEFAULT_LIMIT);
+    // Searching here reads the largest page the store gives (one audited list) so a name is
+    // found beyond the first 50 cases.
+    let local_search = !q.is_empty() && !searched_by_store;
+    let mut page = PageRequest::first(if local_search {
+        PageRequest::MAX_LIMIT
+    } else {
+        PageRequest::DEFAULT_LIMIT
+    });
     page.after = query.cursor.clone();
     let result = state
         .store
@@ -225,13 +232,16 @@ pub async fn list(
             .map_err(|e| user.err(e))?;
         // Until the store searches names, the page's own (already scoped, audited) cases are
         // searched here, in any script: both sides folded to Latin letters.
-        if !q.is_empty() && !searched_by_store {
+        if local_search {
             let names = [text(&v, "given_name"), text(&v, "family_name")].join(" ");
             if !haven_matching::normalise::fold_text(&names).contains(&wanted) {
                 continue;
             }
         }
         rows.push(case_row(&c, &v));
+        if rows.len() == PageRequest::DEFAULT_LIMIT as usize {
+            break;
+        }
     }
     Ok(html(&CaseListPage {
         c,
