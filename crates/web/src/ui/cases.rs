@@ -50,8 +50,11 @@ struct HomePage {
     tasks: Vec<TaskRow>,
 }
 
+/// A case's id cut short for lists: its last characters, the random part of a UUIDv7 (the first
+/// ones are the creation time, shared by cases registered together).
 fn short(id: &impl ToString) -> String {
-    id.to_string().chars().take(8).collect()
+    let id = id.to_string();
+    id[id.len().saturating_sub(8)..].to_string()
 }
 
 pub async fn home(State(state): State<AppState>, user: UiUser) -> Result<Response, UiError> {
