@@ -42,6 +42,35 @@ pub fn fold_text(raw: &str) -> String {
     out
 }
 
+/// Latin letters, with their accented and extended forms (Ç, ñ, ş, ẓ…).
+fn is_latin(c: char) -> bool {
+    matches!(c, '\u{0000}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}')
+}
+
+/// A name written in another script, in Latin letters (`any_ascii`'s transliteration, each
+/// word capitalised), to show next to the name as written; `None` when it is already Latin.
+/// `"محمد الحلبي"` → `Mhmd Lhlby`: Arabic script writes no short vowels, so the Latin form is
+/// a reading aid, not a spelling.
+pub fn latin_form(raw: &str) -> Option<String> {
+    let nfkc: String = raw.nfkc().filter(|c| !is_arabic_mark(*c)).collect();
+    if nfkc.chars().all(is_latin) {
+        return None;
+    }
+    let ascii = any_ascii::any_ascii(&nfkc);
+    let words: Vec<String> = ascii
+        .split_whitespace()
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|f| f.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase())
+                .unwrap_or_default()
+        })
+        .collect();
+    let out = words.join(" ");
+    (!out.is_empty()).then_some(out)
+}
+
 /// Tokens that only connect or decorate names.
 const PARTICLES: &[&str] = &[
     "al", "el", "ul", "bin", "ibn", "bint", "binti", "ben", "de", "del", "la", "los", "van", "von",
@@ -252,6 +281,16 @@ pub fn fold_code(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn latin_form_is_given_only_for_other_scripts() {
+        assert_eq!(latin_form("María Ñúñez"), None);
+        assert_eq!(latin_form("محمد").as_deref(), Some("Mhmd"));
+        assert_eq!(
+            latin_form("Алексей Петров").as_deref(),
+            Some("Aleksey Petrov")
+        );
+    }
+
     use super::*;
 
     fn same(a: &str, b: &str) {

@@ -65,6 +65,16 @@ pub async fn create_user(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let req: NewUserRequest = from_json(body)?;
+    let created = new_user(&state, &user.actor, req).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&created))))
+}
+
+/// Checks and creates a user (what the API and the admin page share).
+pub(crate) async fn new_user(
+    state: &AppState,
+    actor: &haven_domain::user::Actor,
+    req: NewUserRequest,
+) -> Result<haven_domain::user::User, ApiError> {
     let mut p = Problems::new();
     let email = parse_email(&req.email).map_err(|e| p.push("email", e)).ok();
     let display_name = req.display_name.trim().to_string();
@@ -86,17 +96,17 @@ pub async fn create_user(
     let created = state
         .store
         .create_user(
-            Some(&user.actor),
+            Some(actor),
             NewUser {
                 email,
                 display_name,
-                agency_id: req.agency_id.unwrap_or(user.actor.agency_id),
+                agency_id: req.agency_id.unwrap_or(actor.agency_id),
                 role: req.role,
                 password_hash: Some(hash),
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(UserView::from(&created))))
+    Ok(created)
 }
 
 /// Disables a user: every session of theirs ends at once and their tokens stop working.

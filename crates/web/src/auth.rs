@@ -42,7 +42,7 @@ pub const RECOVERY_CODES: usize = 10;
 pub struct CallerSlot(std::sync::Arc<std::sync::Mutex<Option<UserId>>>);
 
 impl CallerSlot {
-    fn note(parts: &Parts, user: UserId) {
+    pub(crate) fn note(parts: &Parts, user: UserId) {
         if let Some(slot) = parts.extensions.get::<CallerSlot>()
             && let Ok(mut caller) = slot.0.lock()
         {
@@ -102,19 +102,40 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
-        let digest = token_digest(secret);
-        let info = state
-            .store
-            .session(&digest, state.config.session_idle)
+        let session = load_session(parts, state)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        CallerSlot::note(parts, info.user.id);
-        if changes_state(&parts.method) && !csrf_matches(&parts.headers, &info.csrf_token) {
+        if changes_state(&parts.method) && !csrf_matches(&parts.headers, &session.info.csrf_token) {
             return Err(ApiError::CsrfFailed);
         }
-        Ok(SignedIn { digest, info })
+        Ok(session)
     }
+}
+
+/// The live session named by the request's cookie, if any, noted as the caller. The CSRF check
+/// is the caller's: the API takes the token from a header, the web pages from a form field.
+pub(crate) async fn load_session(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<SignedIn>, ApiError> {
+    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let digest = token_digest(secret);
+    let Some(info) = state
+        .store
+        .session(&digest, state.config.session_idle)
+        .await?
+    else {
+        return Ok(None);
+    };
+    CallerSlot::note(parts, info.user.id);
+    Ok(Some(SignedIn { digest, info }))
+}
+
+/// Whether `given` is the session's CSRF token (in constant time).
+pub(crate) fn csrf_equal(given: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 fn changes_state(method: &Method) -> bool {
@@ -126,7 +147,7 @@ fn csrf_matches(headers: &HeaderMap, expected: &str) -> bool {
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+    csrf_equal(given, expected)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -135,7 +156,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -224,6 +245,33 @@ pub async fn login(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let req: LoginRequest = from_json(body)?;
+    let started = start_session(&state, &req.email, req.password).await?;
+    let mut resp = Json(SessionView::of(&started.user, started.mfa, started.csrf)).into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, started.cookie);
+    Ok(resp)
+}
+
+/// A session begun with a password: the user, what is left of the second factor, the cookie to
+/// set and the session's CSRF token.
+pub(crate) struct Started {
+    pub user: User,
+    pub mfa: MfaState,
+    pub cookie: HeaderValue,
+    pub csrf: String,
+}
+
+/// Checks e-mail and password (throttled, audited) and opens a session: what the API's login
+/// and the sign-in page share.
+pub(crate) async fn start_session(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<Started, ApiError> {
+    let req = LoginRequest {
+        email: email.to_string(),
+        password,
+    };
     let found = match haven_domain::user::parse_email(&req.email) {
         Ok(email) => state.store.user_by_email(&email).await?,
         Err(_) => None,
@@ -301,12 +349,12 @@ pub async fn login(
             ""
         }
     );
-    let mut resp = Json(SessionView::of(&user, mfa, csrf.expose().to_string())).into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|_| ApiError::Internal)?,
-    );
-    Ok(resp)
+    Ok(Started {
+        user,
+        mfa,
+        cookie: HeaderValue::from_str(&cookie).map_err(|_| ApiError::Internal)?,
+        csrf: csrf.expose().to_string(),
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -329,13 +377,24 @@ pub async fn totp(
     JsonBody(body): JsonBody,
 ) -> Result<Json<SessionView>, ApiError> {
     let req: TotpRequest = from_json(body)?;
+    give_second_factor(&state, &session, req).await?;
+    Ok(Json(SessionView::of(
+        &session.info.user,
+        MfaState::Complete,
+        session.info.csrf_token,
+    )))
+}
+
+/// Completes a session with a TOTP or recovery code (a wrong one counts as a failed login): what
+/// the API and the sign-in page share.
+pub(crate) async fn give_second_factor(
+    state: &AppState,
+    session: &SignedIn,
+    req: TotpRequest,
+) -> Result<(), ApiError> {
     let user = &session.info.user;
     if session.info.mfa == MfaState::Complete {
-        return Ok(Json(SessionView::of(
-            user,
-            MfaState::Complete,
-            session.info.csrf_token,
-        )));
+        return Ok(());
     }
     if session.info.mfa != MfaState::Pending {
         return Err(ApiError::MfaRequired(session.info.mfa.as_str()));
@@ -345,7 +404,7 @@ pub async fn totp(
             let stored = state.store.totp(user.id).await?;
             match stored.and_then(|s| {
                 let secret = TotpSecret::from_base32(&s.secret).ok()?;
-                totp::verify(&secret, &code, unix_now(&state), s.last_step)
+                totp::verify(&secret, &code, unix_now(state), s.last_step)
             }) {
                 Some(step) => state.store.accept_totp_step(user.id, step).await?,
                 None => false,
@@ -383,11 +442,7 @@ pub async fn totp(
             AuditEvent::new(Some(user.id), AuditAction::MfaSuccess).target("user", user.id),
         )
         .await?;
-    Ok(Json(SessionView::of(
-        user,
-        MfaState::Complete,
-        session.info.csrf_token,
-    )))
+    Ok(())
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -439,6 +494,22 @@ pub async fn totp_confirm(
     JsonBody(body): JsonBody,
 ) -> Result<Json<TotpEnrolled>, ApiError> {
     let req: TotpConfirm = from_json(body)?;
+    let codes = enrol_second_factor(&state, &session, &req).await?;
+    let mut user = session.info.user.clone();
+    user.mfa_enrolled = true;
+    Ok(Json(TotpEnrolled {
+        session: SessionView::of(&user, MfaState::Complete, session.info.csrf_token),
+        recovery_codes: codes,
+    }))
+}
+
+/// Stores a second factor once a code from it checks out and completes the session; returns the
+/// recovery codes, to be shown once.
+pub(crate) async fn enrol_second_factor(
+    state: &AppState,
+    session: &SignedIn,
+    req: &TotpConfirm,
+) -> Result<Vec<String>, ApiError> {
     if session.info.mfa == MfaState::Pending {
         return Err(ApiError::MfaRequired(MfaState::Pending.as_str()));
     }
@@ -446,7 +517,7 @@ pub async fn totp_confirm(
     let secret = TotpSecret::from_base32(&req.secret).map_err(|e| {
         haven_domain::Problems::single("secret", format!("is not the secret setup gave: {e}"))
     })?;
-    let step = totp::verify(&secret, &req.code, unix_now(&state), None).ok_or_else(|| {
+    let step = totp::verify(&secret, &req.code, unix_now(state), None).ok_or_else(|| {
         ApiError::Validation(haven_domain::Problems::single(
             "code",
             "does not match the secret; check the authenticator app's clock",
@@ -460,12 +531,7 @@ pub async fn totp_confirm(
         .await?;
     state.store.accept_totp_step(user.id, step).await?;
     state.store.complete_session(&session.digest).await?;
-    let mut user = user.clone();
-    user.mfa_enrolled = true;
-    Ok(Json(TotpEnrolled {
-        session: SessionView::of(&user, MfaState::Complete, session.info.csrf_token),
-        recovery_codes: codes.iter().map(|c| c.expose().to_string()).collect(),
-    }))
+    Ok(codes.iter().map(|c| c.expose().to_string()).collect())
 }
 
 fn unix_now(state: &AppState) -> u64 {
@@ -480,12 +546,7 @@ pub async fn logout(
     session: Option<SignedIn>,
 ) -> Result<Response, ApiError> {
     if let Some(session) = session {
-        let user = session.info.user.id;
-        state.store.end_sessions(user).await?;
-        state
-            .store
-            .append_audit(AuditEvent::new(Some(user), AuditAction::Logout).target("user", user))
-            .await?;
+        end_sessions(&state, session.info.user.id).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
@@ -493,6 +554,16 @@ pub async fn logout(
         HeaderValue::from_static("haven_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
     );
     Ok(resp)
+}
+
+/// Ends every session of `user` (signing out everywhere), audited.
+pub(crate) async fn end_sessions(state: &AppState, user: UserId) -> Result<(), ApiError> {
+    state.store.end_sessions(user).await?;
+    state
+        .store
+        .append_audit(AuditEvent::new(Some(user), AuditAction::Logout).target("user", user))
+        .await?;
+    Ok(())
 }
 
 /// The signed-in user and the session's state (with its CSRF token).

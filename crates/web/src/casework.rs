@@ -288,7 +288,7 @@ const NARRATIVE: &[&str] = &[
     "description",
 ];
 
-fn item_view(actor: &Actor, item: haven_store::CaseItem) -> ItemView {
+pub(crate) fn item_view(actor: &Actor, item: haven_store::CaseItem) -> ItemView {
     let mut body = item.body;
     if !actor.sees.contains(FieldClass::Protection)
         && let serde_json::Value::Object(map) = &mut body

@@ -19,14 +19,15 @@ pub mod openapi;
 pub mod records;
 pub mod routes;
 pub mod tracing_requests;
+// --- Web UI (issue 6): server-rendered pages over the same store door. ---
+pub mod ui;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::{Html, IntoResponse};
-use axum::routing::get;
+use axum::response::IntoResponse;
 use haven_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -114,8 +115,11 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
+    // The web pages: gzip-compressed (a page is mostly repeated markup); sign-in posts share
+    // the API's per-address limit.
+    let pages = ui::router(limit.clone()).layer(tower_http::compression::CompressionLayer::new());
     let app = Router::new()
-        .route("/", get(home))
+        .merge(pages)
         .nest("/api/v1", api)
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -174,7 +178,7 @@ async fn audit_refusals(
 }
 
 /// Headers every response carries: no sniffing, no framing, no referrer, nothing loaded from
-/// elsewhere.
+/// elsewhere; scripts only from Haven's own files (never inline).
 fn with_security_headers(router: Router) -> Router {
     [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -182,7 +186,7 @@ fn with_security_headers(router: Router) -> Router {
         (header::REFERRER_POLICY, "no-referrer"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ),
     ]
     .into_iter()
@@ -221,8 +225,4 @@ pub async fn health(
             error::ApiError::Unavailable.into_response()
         }
     }
-}
-
-async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
 }

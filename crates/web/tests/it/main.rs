@@ -10,6 +10,7 @@ mod matrix;
 mod postgres;
 mod security;
 mod tracing;
+mod ui;
 
 use haven_domain::access::CASEWORKER;
 use haven_testkit::TestApp;
