@@ -193,12 +193,6 @@ fn case_row(c: &Chrome, v: &Value) -> CaseRow {
     }
 }
 
-/// HOOK (name search, issue 4): once the store's case filter takes a name query searched
-/// through the matching index (`q`), set it here and drop the page-local filter below.
-fn name_search(_filter: &mut CaseFilter, _q: &str) -> bool {
-    false
-}
-
 pub async fn list(
     State(state): State<AppState>,
     user: UiUser,
@@ -212,15 +206,11 @@ pub async fn list(
         ..CaseFilter::default()
     };
     let q = query.q.trim().to_string();
-    let searched_by_store = !q.is_empty() && name_search(&mut filter, &q);
-    // Searching here reads the largest page the store gives (one audited list) so a name is
-    // found beyond the first 50 cases.
-    let local_search = !q.is_empty() && !searched_by_store;
-    let mut page = PageRequest::first(if local_search {
-        PageRequest::MAX_LIMIT
-    } else {
-        PageRequest::DEFAULT_LIMIT
-    });
+    // Names in any script or spelling, through the matcher's in-memory index (in scope).
+    if !q.is_empty() {
+        filter.name = Some(q.chars().take(200).collect());
+    }
+    let mut page = PageRequest::first(PageRequest::DEFAULT_LIMIT);
     page.after = query.cursor.clone();
     let result = state
         .store
@@ -228,19 +218,10 @@ pub async fn list(
         .await
         .map_err(|e| user.err(crate::records::list_error(e)))?;
     let today = state.store.clock().today();
-    let wanted = haven_matching::normalise::fold_text(&q);
     let mut rows = Vec::new();
     for rec in result.items {
         let v = visible(RecordKind::Case, &user.actor, CaseView::new(rec, today))
             .map_err(|e| user.err(e))?;
-        // Until the store searches names, the page's own (already scoped, audited) cases are
-        // searched here, in any script: both sides folded to Latin letters.
-        if local_search {
-            let names = [text(&v, "given_name"), text(&v, "family_name")].join(" ");
-            if !haven_matching::normalise::fold_text(&names).contains(&wanted) {
-                continue;
-            }
-        }
         rows.push(case_row(&c, &v));
         if rows.len() == PageRequest::DEFAULT_LIMIT as usize {
             break;
@@ -369,10 +350,29 @@ pub struct DuplicateHint {
     pub score: String,
 }
 
-/// HOOK (duplicate warning, issue 4): the matcher's candidates for the child being registered.
-/// The page shows them above the form when this returns any; nothing is matched yet.
-fn possible_duplicates(_state: &AppState, _user: &UiUser, _doc: &CaseDoc) -> Vec<DuplicateHint> {
-    Vec::new()
+/// The children already registered (in the user's scope) who may be the one being registered,
+/// as the matcher sees them. A failed check never blocks a registration: it is logged.
+async fn possible_duplicates(state: &AppState, user: &UiUser, doc: &CaseDoc) -> Vec<DuplicateHint> {
+    let found = match state.store.possible_duplicates(&user.actor, doc).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "duplicate check failed");
+            return Vec::new();
+        }
+    };
+    let c = user.chrome(String::new());
+    let today = state.store.clock().today();
+    found
+        .into_iter()
+        .filter_map(|d| {
+            let v = visible(RecordKind::Case, &user.actor, CaseView::new(d.case, today)).ok()?;
+            Some(DuplicateHint {
+                case_id: text(&v, "id").to_string(),
+                name: display_name(&c, &v),
+                score: format!("{} %", c.number((d.probability * 100.0).round() as i64)),
+            })
+        })
+        .collect()
 }
 
 #[derive(askama::Template)]
@@ -401,7 +401,7 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Result<Res
     let (doc, mut problems) = f.doc();
     let result = if problems.is_empty() {
         {
-            let duplicates = possible_duplicates(&state, &user, &doc);
+            let duplicates = possible_duplicates(&state, &user, &doc).await;
             if !duplicates.is_empty() && posted.form.get("confirm_new").is_empty() {
                 return Ok(html(&NewCasePage {
                     c: user.chrome(user.lang.t("register-title")),
