@@ -35,3 +35,17 @@ pub(crate) fn days_after(d: Date, days: i64, limit: Date) -> Date {
 pub(crate) fn days_between(a: Date, b: Date) -> i64 {
     (b - a).whole_days().max(0)
 }
+
+/// One name of a pool ordered most common first, with a Zipf-like skew: rank r comes with
+/// probability ln((r+2)/(r+1)) / ln(n+1), so of 400 names the first is drawn about one time in
+/// nine and most are rare. `flat` mixes in a uniform draw (family names are less skewed).
+pub(crate) fn zipf<T: Copy>(rng: &mut impl Rng, items: &[T], flat: f64) -> T {
+    let n = items.len();
+    let r = if rng.random_bool(flat) {
+        rng.random_range(0..n)
+    } else {
+        let u: f64 = rng.random();
+        (((n as f64 + 1.0).powf(u) - 1.0) as usize).min(n - 1)
+    };
+    items[r]
+}
