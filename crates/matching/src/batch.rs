@@ -1,9 +1,8 @@
 //! Batch mode: dedupe one set of records, or link two.
 
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
-use crate::block::{Rule, rules, wide_birth};
+use crate::block::{Rule, Splitters, rules, wide_birth};
 use crate::compare::{Comparison, comparisons};
 use crate::model::{FieldWeight, Params, Patterns, Scorer, Tf, pattern, probability, train};
 use crate::prepare::{Interner, Prepared, Strs, normalise, sources};
@@ -41,7 +40,8 @@ pub struct Linkage {
     /// Per rule, the blocks worth comparing: ranges into `members`.
     blocks: Vec<Vec<(u64, u32, u32)>>,
     members: Vec<Vec<u32>>,
-    capped: Vec<FxHashSet<u64>>,
+    /// Per rule, how many too common keys were left out after splitting.
+    capped: Vec<usize>,
     /// Per rule: only pairs with a guessed age are new under it.
     ages_only: Vec<bool>,
     /// Per record: its birth is a guessed age.
@@ -108,7 +108,8 @@ impl Linkage {
         }
         let rules = rules(&comps);
         progress.stage("blocking", rules.len() as u64);
-        let keys: Vec<Vec<u64>> = rules
+        let splitters = Splitters::new(&comps);
+        let mut keys: Vec<Vec<u64>> = rules
             .iter()
             .enumerate()
             .map(|(i, rule)| recs.par_iter().map(|p| rule.key(i, p)).collect())
@@ -116,43 +117,11 @@ impl Linkage {
         let mut blocks = Vec::new();
         let mut members = Vec::new();
         let mut capped = Vec::new();
-        for k in &keys {
-            let mut order: Vec<(u64, u32)> = k
-                .iter()
-                .enumerate()
-                .filter(|(_, key)| **key != 0)
-                .map(|(i, key)| (*key, i as u32))
-                .collect();
-            order.par_sort_unstable();
-            let mut bl = Vec::new();
-            let mut cap = FxHashSet::default();
-            let mut start = 0;
-            while start < order.len() {
-                let key = order.get(start).map_or(0, |x| x.0);
-                let mut end = start;
-                while order.get(end).is_some_and(|x| x.0 == key) {
-                    end += 1;
-                }
-                let len = end - start;
-                let useful = match split {
-                    None => len > 1,
-                    Some(s) => {
-                        let lefts = order
-                            .get(start..end)
-                            .map_or(0, |m| m.iter().filter(|x| (x.1 as usize) < s).count());
-                        lefts > 0 && lefts < len
-                    }
-                };
-                if len > MAX_BLOCK {
-                    cap.insert(key);
-                } else if useful {
-                    bl.push((key, start as u32, end as u32));
-                }
-                start = end;
-            }
+        for k in &mut keys {
+            let (bl, mem, dropped) = make_blocks(k, &recs, split, &splitters);
             blocks.push(bl);
-            members.push(order.into_iter().map(|x| x.1).collect());
-            capped.push(cap);
+            members.push(mem);
+            capped.push(dropped);
             progress.advance(1);
         }
         let ages_only = rules.iter().map(Rule::for_ages_only).collect();
@@ -193,12 +162,12 @@ impl Linkage {
     /// [`Match`]; for a link, `j` into the right set). For measuring blocking recall.
     pub fn is_candidate(&self, i: usize, j: usize) -> bool {
         let j = j + self.split.unwrap_or(0);
-        self.keys.iter().zip(&self.capped).any(|(k, c)| {
+        self.keys.iter().any(|k| {
             let (a, b) = (
                 k.get(i).copied().unwrap_or(0),
                 k.get(j).copied().unwrap_or(1),
             );
-            a != 0 && a == b && !c.contains(&a)
+            a != 0 && a == b
         })
     }
 
@@ -214,7 +183,7 @@ impl Linkage {
                     .iter()
                     .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s).saturating_sub(1) / 2)
                     .sum();
-                (r.describe(), pairs, c.len())
+                (r.describe(), pairs, *c)
             })
             .collect()
     }
@@ -286,7 +255,7 @@ impl Linkage {
                 k.get(i as usize).copied().unwrap_or(0),
                 k.get(j as usize).copied().unwrap_or(1),
             );
-            a != 0 && a == b && self.capped.get(r).is_some_and(|c| !c.contains(&a))
+            a != 0 && a == b
         })
     }
 
@@ -514,4 +483,91 @@ impl SplitMix {
     pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next() % n }
     }
+}
+
+type Blocks = (Vec<(u64, u32, u32)>, Vec<u32>, usize);
+
+/// Groups records by key into blocks worth comparing (two records at least; for a link, from
+/// both sides). A group above [`MAX_BLOCK`] is split by the `splitters` in turn, the records'
+/// keys refined in `keys` so that equal keys still mean "same block"; what is still too large
+/// is left out (keys set to 0) and counted.
+fn make_blocks(
+    keys: &mut [u64],
+    recs: &[Prepared],
+    split: Option<usize>,
+    splitters: &Splitters,
+) -> Blocks {
+    let mut order: Vec<(u64, u32)> = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, key)| **key != 0)
+        .map(|(i, key)| (*key, i as u32))
+        .collect();
+    order.par_sort_unstable();
+    let mut blocks = Vec::new();
+    let mut dropped = 0;
+    // Ranges of `order` holding one key each, with how many splits they have had.
+    let mut todo: Vec<(usize, usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let end = group_end(&order, start);
+        todo.push((start, end, 0));
+        start = end;
+    }
+    while let Some((start, end, level)) = todo.pop() {
+        let len = end - start;
+        let Some(group) = order.get_mut(start..end) else {
+            continue;
+        };
+        if len > MAX_BLOCK {
+            if level >= splitters.levels() {
+                dropped += 1;
+                for &(_, i) in group.iter() {
+                    if let Some(k) = keys.get_mut(i as usize) {
+                        *k = 0;
+                    }
+                }
+                continue;
+            }
+            for x in group.iter_mut() {
+                if let Some(p) = recs.get(x.1 as usize) {
+                    x.0 = splitters.refine(level, x.0, p);
+                }
+                if let Some(k) = keys.get_mut(x.1 as usize) {
+                    *k = x.0;
+                }
+            }
+            group.sort_unstable();
+            let mut s = start;
+            while s < end {
+                let e = group_end(&order, s).min(end);
+                todo.push((s, e, level + 1));
+                s = e;
+            }
+            continue;
+        }
+        let useful = match split {
+            None => len > 1,
+            Some(sp) => {
+                let lefts = group.iter().filter(|x| (x.1 as usize) < sp).count();
+                lefts > 0 && lefts < len
+            }
+        };
+        if useful {
+            let key = group.first().map_or(0, |x| x.0);
+            blocks.push((key, start as u32, end as u32));
+        }
+    }
+    blocks.sort_unstable_by_key(|b| b.1);
+    (blocks, order.into_iter().map(|x| x.1).collect(), dropped)
+}
+
+/// The end of the run of equal keys starting at `start`.
+fn group_end(order: &[(u64, u32)], start: usize) -> usize {
+    let key = order.get(start).map_or(0, |x| x.0);
+    let mut end = start;
+    while order.get(end).is_some_and(|x| x.0 == key) {
+        end += 1;
+    }
+    end
 }
