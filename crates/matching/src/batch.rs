@@ -15,6 +15,7 @@ pub const MAX_BLOCK: usize = 1500;
 const EM_SAMPLE_PAIRS: u64 = 1_000_000;
 const RANDOM_PAIRS: u64 = 400_000;
 const SESSION_PAIRS: u64 = 400_000;
+const NORMALISE_CHUNK: usize = 1 << 15;
 
 /// A pair found in batch mode. In a dedupe both indices point into the one input; in a link
 /// `left` points into the left input and `right` into the right one.
@@ -36,7 +37,10 @@ pub struct Linkage {
     split: Option<usize>,
     rules: Vec<Rule>,
     /// Per rule, each record's key (0: none).
-    keys: Vec<Vec<u64>>,
+    /// Each record's key under every rule, record by record (`keys[i * rules + r]`), folded to
+    /// 32 bits (0: none): checking whether an earlier rule already paired two records reads two
+    /// short rows instead of one cache line per rule.
+    keys: Vec<u32>,
     /// Per rule, the blocks worth comparing: ranges into `members`.
     blocks: Vec<Vec<(u64, u32, u32)>>,
     members: Vec<Vec<u32>>,
@@ -88,20 +92,23 @@ impl Linkage {
         }
         let srcs = sources(schema);
         progress.stage("normalising", (a.len() + b.len()) as u64);
-        let normalised: Vec<_> = a
-            .par_iter()
-            .chain(b.par_iter())
-            .map(|r| {
-                let n = normalise(schema, &srcs, r);
-                progress.advance(1);
-                n
-            })
-            .collect();
+        // In chunks: all records normalised at once (strings for every name) would weigh more
+        // than the prepared records themselves.
         let mut interner = Interner::default();
-        let recs: Vec<Prepared> = normalised
-            .into_iter()
-            .map(|n| n.intern(&mut interner))
-            .collect();
+        let mut recs: Vec<Prepared> = Vec::with_capacity(a.len() + b.len());
+        let all: Vec<&Record> = a.iter().chain(b).collect();
+        for chunk in all.chunks(NORMALISE_CHUNK) {
+            let normalised: Vec<_> = chunk
+                .par_iter()
+                .map(|r| {
+                    let n = normalise(schema, &srcs, r);
+                    progress.advance(1);
+                    n
+                })
+                .collect();
+            recs.extend(normalised.into_iter().map(|n| n.intern(&mut interner)));
+        }
+        drop(all);
         let mut tf = Tf::new(comps.len());
         for p in &recs {
             tf.count(&comps, p, true);
@@ -109,16 +116,19 @@ impl Linkage {
         let rules = rules(&comps);
         progress.stage("blocking", rules.len() as u64);
         let splitters = Splitters::new(&comps);
-        let mut keys: Vec<Vec<u64>> = rules
-            .iter()
-            .enumerate()
-            .map(|(i, rule)| recs.par_iter().map(|p| rule.key(i, p)).collect())
-            .collect();
+        let width = rules.len();
+        let mut keys = vec![0u32; recs.len() * width];
         let mut blocks = Vec::new();
         let mut members = Vec::new();
         let mut capped = Vec::new();
-        for k in &mut keys {
-            let (bl, mem, dropped) = make_blocks(k, &recs, split, &splitters);
+        for (r, rule) in rules.iter().enumerate() {
+            let mut k: Vec<u64> = recs.par_iter().map(|p| rule.key(r, p)).collect();
+            let (bl, mem, dropped) = make_blocks(&mut k, &recs, split, &splitters, rule.1);
+            for (i, key) in k.into_iter().enumerate() {
+                if let Some(slot) = keys.get_mut(i * width + r) {
+                    *slot = fold_key(key);
+                }
+            }
             blocks.push(bl);
             members.push(mem);
             capped.push(dropped);
@@ -162,13 +172,7 @@ impl Linkage {
     /// [`Match`]; for a link, `j` into the right set). For measuring blocking recall.
     pub fn is_candidate(&self, i: usize, j: usize) -> bool {
         let j = j + self.split.unwrap_or(0);
-        self.keys.iter().any(|k| {
-            let (a, b) = (
-                k.get(i).copied().unwrap_or(0),
-                k.get(j).copied().unwrap_or(1),
-            );
-            a != 0 && a == b
-        })
+        self.shares_key(self.rules.len(), i, j)
     }
 
     /// The blocking rules, in words, with how many pairs their blocks hold (before removing
@@ -247,16 +251,19 @@ impl Linkage {
     }
 
     fn covered_before(&self, rule: usize, i: u32, j: u32) -> bool {
-        (0..rule).any(|r| {
-            let Some(k) = self.keys.get(r) else {
-                return false;
-            };
-            let (a, b) = (
-                k.get(i as usize).copied().unwrap_or(0),
-                k.get(j as usize).copied().unwrap_or(1),
-            );
-            a != 0 && a == b
-        })
+        self.shares_key(rule, i as usize, j as usize)
+    }
+
+    /// Whether records `i` and `j` share a key under one of the first `rules` rules.
+    fn shares_key(&self, rules: usize, i: usize, j: usize) -> bool {
+        let w = self.rules.len();
+        let (Some(a), Some(b)) = (
+            self.keys.get(i * w..i * w + rules),
+            self.keys.get(j * w..j * w + rules),
+        ) else {
+            return false;
+        };
+        a.iter().zip(b).any(|(x, y)| *x != 0 && x == y)
     }
 
     /// Trains the model on these records: u from random pairs, m and the match rate by EM
@@ -488,14 +495,15 @@ impl SplitMix {
 type Blocks = (Vec<(u64, u32, u32)>, Vec<u32>, usize);
 
 /// Groups records by key into blocks worth comparing (two records at least; for a link, from
-/// both sides). A group above [`MAX_BLOCK`] is split by the `splitters` in turn, the records'
+/// both sides). A group above `cap` is split by the `splitters` in turn, the records'
 /// keys refined in `keys` so that equal keys still mean "same block"; what is still too large
-/// is left out (keys set to 0) and counted.
+/// is left out (keys set to 0) and counted. `cap`: the rule's largest block.
 fn make_blocks(
     keys: &mut [u64],
     recs: &[Prepared],
     split: Option<usize>,
     splitters: &Splitters,
+    cap: usize,
 ) -> Blocks {
     let mut order: Vec<(u64, u32)> = keys
         .iter()
@@ -519,7 +527,7 @@ fn make_blocks(
         let Some(group) = order.get_mut(start..end) else {
             continue;
         };
-        if len > MAX_BLOCK {
+        if len > cap {
             if level >= splitters.levels() {
                 dropped += 1;
                 for &(_, i) in group.iter() {
@@ -560,6 +568,15 @@ fn make_blocks(
     }
     blocks.sort_unstable_by_key(|b| b.1);
     (blocks, order.into_iter().map(|x| x.1).collect(), dropped)
+}
+
+/// A block key in 32 bits, never 0 for a key (0 is "none").
+fn fold_key(k: u64) -> u32 {
+    if k == 0 {
+        0
+    } else {
+        ((k ^ (k >> 32)) as u32).max(1)
+    }
 }
 
 /// The end of the run of equal keys starting at `start`.

@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHasher;
 
+use crate::MAX_BLOCK;
 use crate::compare::{Comparison, What};
 use crate::prepare::{AGE_SLACK_DAYS, Feat, Prepared, Source};
 
@@ -148,9 +149,14 @@ impl Splitters {
     }
 }
 
-/// A rule: records agreeing on every part share a block.
+/// A rule: records agreeing on every part share a block. The number is the largest block
+/// compared whole (larger ones are split, see [`Splitters`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Rule(Vec<Part>);
+pub(crate) struct Rule(Vec<Part>, pub(crate) usize);
+
+/// Blocks of the looser rules are kept this much smaller: they rescue damaged pairs of rare
+/// names; for a common name the pair count would grow with the square of the data.
+const LOOSE_SHRINK: usize = 8;
 
 pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let has = |w: fn(&What) -> bool| comps.iter().any(|c| w(&c.what));
@@ -172,7 +178,15 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let p2 = parents.get(1).copied();
     let push = |out: &mut Vec<Rule>, parts: Vec<Option<Part>>| {
         if parts.iter().all(Option::is_some) {
-            out.push(Rule(parts.into_iter().flatten().collect()));
+            out.push(Rule(parts.into_iter().flatten().collect(), MAX_BLOCK));
+        }
+    };
+    let push_loose = |out: &mut Vec<Rule>, parts: Vec<Option<Part>>| {
+        if parts.iter().all(Option::is_some) {
+            out.push(Rule(
+                parts.into_iter().flatten().collect(),
+                MAX_BLOCK / LOOSE_SHRINK,
+            ));
         }
     };
     let gf = (given && family).then_some(Part::GivenFamily);
@@ -226,13 +240,11 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let p1p = p1.map(Part::Parent);
     let p2p = p2.map(Part::Parent);
     if birth.is_some() {
-        push(&mut out, vec![gf]);
-        push(&mut out, vec![g, p1p]);
-        push(&mut out, vec![g, p2p]);
-        push(&mut out, vec![p1p, district]);
-        push(&mut out, vec![p2p, district]);
-        push(&mut out, vec![f, district]);
-        push(&mut out, vec![g, district]);
+        push_loose(&mut out, vec![gf]);
+        push_loose(&mut out, vec![p1p, district]);
+        push_loose(&mut out, vec![p2p, district]);
+        push_loose(&mut out, vec![f, district]);
+        push_loose(&mut out, vec![g, district]);
     }
     if birth.is_none() {
         push(&mut out, vec![gf]);
