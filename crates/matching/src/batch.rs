@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use crate::block::{Rule, Splitters, rules, wide_birth};
 use crate::compare::{Comparison, comparisons};
 use crate::model::{FieldWeight, Params, Patterns, Scorer, Tf, pattern, probability, train};
-use crate::prepare::{Interner, Prepared, Strs, normalise, sources};
+use crate::prepare::{Interner, NameCache, Prepared, Strs, normalise_cached, sources};
 use crate::schema::{Record, Schema};
 use crate::{MatchError, Progress, check_shape};
 
@@ -16,6 +16,12 @@ const EM_SAMPLE_PAIRS: u64 = 1_000_000;
 const RANDOM_PAIRS: u64 = 400_000;
 const SESSION_PAIRS: u64 = 400_000;
 const NORMALISE_CHUNK: usize = 1 << 15;
+
+thread_local! {
+    /// Each worker thread's names already normalised (see [`NameCache`]), kept across chunks
+    /// and runs so that common names are transliterated once per thread.
+    static NAMES: std::cell::RefCell<NameCache> = std::cell::RefCell::new(NameCache::default());
+}
 
 /// A pair found in batch mode. In a dedupe both indices point into the one input; in a link
 /// `left` points into the left input and `right` into the right one.
@@ -100,8 +106,10 @@ impl Linkage {
         for chunk in all.chunks(NORMALISE_CHUNK) {
             let normalised: Vec<_> = chunk
                 .par_iter()
+                .with_min_len(1024)
                 .map(|r| {
-                    let n = normalise(schema, &srcs, r);
+                    let n =
+                        NAMES.with_borrow_mut(|cache| normalise_cached(schema, &srcs, r, cache));
                     progress.advance(1);
                     n
                 })

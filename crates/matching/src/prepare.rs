@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use crate::normalise::{fold_code, fold_text, name_forms, name_keys};
+use crate::normalise::{fold_code, fold_text, name_forms};
 use crate::schema::{Kind, Record, Schema, Value, Ymd};
 
 /// Name keys as small numbers, so most comparisons are integer equality.
@@ -212,26 +212,59 @@ fn sex_code(s: &str) -> String {
     }
 }
 
+/// Names already normalised, by their raw text. Names repeat a great deal (a few are very
+/// common), and NFKC plus transliteration is the costliest step of preparing a record.
+#[derive(Default)]
+pub(crate) struct NameCache(FxHashMap<Box<str>, Vec<(String, String)>>);
+
+/// Entries kept at most; the cache starts over beyond (memory stays bounded on odd data).
+const NAME_CACHE_MAX: usize = 1 << 16;
+
+impl NameCache {
+    fn forms(&mut self, raw: &str) -> &[(String, String)] {
+        if !self.0.contains_key(raw) {
+            if self.0.len() >= NAME_CACHE_MAX {
+                self.0.clear();
+            }
+            self.0.insert(raw.into(), name_forms(raw));
+        }
+        self.0.get(raw).map_or(&[], |v| v.as_slice())
+    }
+
+    fn keys(&mut self, raw: &str) -> impl Iterator<Item = String> + '_ {
+        self.forms(raw).iter().map(|(k, _)| k.clone())
+    }
+}
+
 pub(crate) fn normalise(schema: &Schema, sources: &[Source], rec: &Record) -> Normalised {
+    normalise_cached(schema, sources, rec, &mut NameCache::default())
+}
+
+pub(crate) fn normalise_cached(
+    schema: &Schema,
+    sources: &[Source],
+    rec: &Record,
+    cache: &mut NameCache,
+) -> Normalised {
     let mut n = Normalised::default();
     for (f, v) in schema.fields.iter().zip(&rec.values) {
         let Some(t) = text(Some(v)) else { continue };
         match f.kind {
             Kind::GivenName => {
-                for (k, v) in name_forms(t) {
-                    n.given.push(k);
-                    n.given_v.push(v);
+                for (k, v) in cache.forms(t) {
+                    n.given.push(k.clone());
+                    n.given_v.push(v.clone());
                 }
             }
-            Kind::FamilyName => n.family.extend(name_keys(t)),
-            Kind::OtherName => n.other.extend(name_keys(t)),
+            Kind::FamilyName => n.family.extend(cache.keys(t)),
+            Kind::OtherName => n.other.extend(cache.keys(t)),
             Kind::FullName => {
-                let mut forms = name_forms(t).into_iter();
+                let mut forms = cache.forms(t).iter();
                 if let Some((k, v)) = forms.next() {
-                    n.given.push(k);
-                    n.given_v.push(v);
+                    n.given.push(k.clone());
+                    n.given_v.push(v.clone());
                 }
-                n.family.extend(forms.map(|(k, _)| k));
+                n.family.extend(forms.map(|(k, _)| k.clone()));
             }
             _ => {}
         }
@@ -240,7 +273,7 @@ pub(crate) fn normalise(schema: &Schema, sources: &[Source], rec: &Record) -> No
     for s in sources {
         let feat = match s {
             Source::Parent(i) => match text(get(*i)) {
-                Some(t) => NFeat::Words(name_keys(t)),
+                Some(t) => NFeat::Words(cache.keys(t).collect()),
                 None => NFeat::Ready(Feat::Missing),
             },
             Source::Birth { date, ages } => {
