@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use crate::block::{Rule, Splitters, rules, wide_birth};
 use crate::compare::{Comparison, comparisons};
 use crate::model::{FieldWeight, Params, Patterns, Scorer, Tf, pattern, probability, train};
-use crate::prepare::{Interner, NameCache, Prepared, Strs, normalise_cached, sources};
+use crate::prepare::{Interner, Prepared, Strs, prepare_all, sources};
 use crate::schema::{Record, Schema};
 use crate::{MatchError, Progress, check_shape};
 
@@ -15,13 +15,6 @@ pub const MAX_BLOCK: usize = 1500;
 const EM_SAMPLE_PAIRS: u64 = 1_000_000;
 const RANDOM_PAIRS: u64 = 400_000;
 const SESSION_PAIRS: u64 = 400_000;
-const NORMALISE_CHUNK: usize = 1 << 15;
-
-thread_local! {
-    /// Each worker thread's names already normalised (see [`NameCache`]), kept across chunks
-    /// and runs so that common names are transliterated once per thread.
-    static NAMES: std::cell::RefCell<NameCache> = std::cell::RefCell::new(NameCache::default());
-}
 
 /// A pair found in batch mode. In a dedupe both indices point into the one input; in a link
 /// `left` points into the left input and `right` into the right one.
@@ -98,24 +91,10 @@ impl Linkage {
         }
         let srcs = sources(schema);
         progress.stage("normalising", (a.len() + b.len()) as u64);
-        // In chunks: all records normalised at once (strings for every name) would weigh more
-        // than the prepared records themselves.
         let mut interner = Interner::default();
-        let mut recs: Vec<Prepared> = Vec::with_capacity(a.len() + b.len());
         let all: Vec<&Record> = a.iter().chain(b).collect();
-        for chunk in all.chunks(NORMALISE_CHUNK) {
-            let normalised: Vec<_> = chunk
-                .par_iter()
-                .with_min_len(1024)
-                .map(|r| {
-                    let n =
-                        NAMES.with_borrow_mut(|cache| normalise_cached(schema, &srcs, r, cache));
-                    progress.advance(1);
-                    n
-                })
-                .collect();
-            recs.extend(normalised.into_iter().map(|n| n.intern(&mut interner)));
-        }
+        let recs = prepare_all(schema, &srcs, &all, &mut interner);
+        progress.advance(all.len() as u64);
         drop(all);
         let mut tf = Tf::new(comps.len());
         for p in &recs {

@@ -1,6 +1,7 @@
 //! Records turned into what comparisons and blocking read: name keys interned as numbers,
 //! codes folded, dates as day spans.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
@@ -269,45 +270,150 @@ pub(crate) fn normalise_cached(
             _ => {}
         }
     }
-    let get = |i: usize| rec.values.get(i);
     for s in sources {
         let feat = match s {
-            Source::Parent(i) => match text(get(*i)) {
+            Source::Parent(i) => match text(rec.values.get(*i)) {
                 Some(t) => NFeat::Words(cache.keys(t).collect()),
                 None => NFeat::Ready(Feat::Missing),
             },
-            Source::Birth { date, ages } => {
-                let from_date = date.and_then(|d| date_feat(get(d)));
-                let from_age = || {
-                    ages.iter().find_map(|&a| match get(a) {
-                        Some(Value::Age { years, on }) => {
-                            age_span(*years, on).map(|(lo, hi)| Feat::Span {
-                                lo,
-                                hi,
-                                exact: None,
-                            })
-                        }
-                        _ => None,
-                    })
-                };
-                NFeat::Ready(from_date.or_else(from_age).unwrap_or(Feat::Missing))
-            }
-            Source::Date(i) => NFeat::Ready(date_feat(get(*i)).unwrap_or(Feat::Missing)),
-            Source::Sex(i) => NFeat::Ready(code(text(get(*i)).map(sex_code))),
-            Source::Nationality(i) | Source::PlaceCode(i) | Source::Identifier(i) => {
-                NFeat::Ready(code(text(get(*i)).map(fold_code)))
-            }
-            Source::Category(i) => NFeat::Ready(code(text(get(*i)).map(fold_text))),
-            Source::PlaceName(i) | Source::Text(i) => NFeat::Ready(
-                match text(get(*i)).map(fold_text).filter(|t| !t.is_empty()) {
-                    Some(t) => Feat::Text(t.into()),
-                    None => Feat::Missing,
-                },
-            ),
+            _ => NFeat::Ready(plain_feat(s, rec)),
         };
         n.feats.push(feat);
     }
     n
+}
+
+/// The feature of a source other than a parent's name (those need the interner).
+fn plain_feat(s: &Source, rec: &Record) -> Feat {
+    let get = |i: usize| rec.values.get(i);
+    match s {
+        Source::Parent(_) => Feat::Missing,
+        Source::Birth { date, ages } => {
+            let from_date = date.and_then(|d| date_feat(get(d)));
+            let from_age = || {
+                ages.iter().find_map(|&a| match get(a) {
+                    Some(Value::Age { years, on }) => {
+                        age_span(*years, on).map(|(lo, hi)| Feat::Span {
+                            lo,
+                            hi,
+                            exact: None,
+                        })
+                    }
+                    _ => None,
+                })
+            };
+            from_date.or_else(from_age).unwrap_or(Feat::Missing)
+        }
+        Source::Date(i) => date_feat(get(*i)).unwrap_or(Feat::Missing),
+        Source::Sex(i) => code(text(get(*i)).map(sex_code)),
+        Source::Nationality(i) | Source::PlaceCode(i) | Source::Identifier(i) => {
+            code(text(get(*i)).map(fold_code))
+        }
+        Source::Category(i) => code(text(get(*i)).map(fold_text)),
+        Source::PlaceName(i) | Source::Text(i) => {
+            match text(get(*i)).map(fold_text).filter(|t| !t.is_empty()) {
+                Some(t) => Feat::Text(t.into()),
+                None => Feat::Missing,
+            }
+        }
+    }
+}
+
+/// Prepares many records at once (batch mode). Each distinct name text is normalised once,
+/// in parallel, and interned once; the records are then put together in parallel from those.
+/// Names repeat a great deal, and transliteration is the costliest step of preparing.
+pub(crate) fn prepare_all(
+    schema: &Schema,
+    sources: &[Source],
+    records: &[&Record],
+    interner: &mut Interner,
+) -> Vec<Prepared> {
+    let named: Vec<(usize, bool)> = schema
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| match f.kind {
+            Kind::GivenName | Kind::FullName => Some((i, true)),
+            Kind::FamilyName | Kind::OtherName | Kind::ParentName => Some((i, false)),
+            _ => None,
+        })
+        .collect();
+    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut texts: Vec<(&str, bool)> = Vec::new();
+    for r in records {
+        for &(i, given) in &named {
+            if let Some(t) = text(r.values.get(i)) {
+                let at = *index.entry(t).or_insert_with(|| {
+                    texts.push((t, false));
+                    (texts.len() - 1) as u32
+                });
+                if given && let Some(x) = texts.get_mut(at as usize) {
+                    x.1 = true;
+                }
+            }
+        }
+    }
+    let forms: Vec<Vec<(String, String)>> = texts.par_iter().map(|(t, _)| name_forms(t)).collect();
+    // Per distinct text: its keys, and (given names only) their vowel forms.
+    let ids: Vec<(Ids, Ids)> = forms
+        .iter()
+        .zip(&texts)
+        .map(|(f, (_, given))| {
+            let keys = f.iter().map(|(k, _)| interner.intern(k)).collect();
+            let vowels = if *given {
+                f.iter().map(|(_, v)| interner.intern(v)).collect()
+            } else {
+                Ids::new()
+            };
+            (keys, vowels)
+        })
+        .collect();
+    drop(forms);
+    let empty = (Ids::new(), Ids::new());
+    let of = |v: Option<&Value>| -> &(Ids, Ids) {
+        text(v)
+            .and_then(|t| index.get(t))
+            .and_then(|&x| ids.get(x as usize))
+            .unwrap_or(&empty)
+    };
+    records
+        .par_iter()
+        .with_min_len(1024)
+        .map(|rec| {
+            let mut p = Prepared::default();
+            for (f, v) in schema.fields.iter().zip(&rec.values) {
+                let (keys, vowels) = of(Some(v));
+                match f.kind {
+                    Kind::GivenName => {
+                        p.given.extend_from_slice(keys);
+                        p.given_v.extend_from_slice(vowels);
+                    }
+                    Kind::FamilyName => p.family.extend_from_slice(keys),
+                    Kind::OtherName => p.other.extend_from_slice(keys),
+                    Kind::FullName => {
+                        p.given.extend(keys.first().copied());
+                        p.given_v.extend(vowels.first().copied());
+                        p.family.extend(keys.iter().skip(1).copied());
+                    }
+                    _ => {}
+                }
+            }
+            for s in sources {
+                p.feats.push(match s {
+                    Source::Parent(i) => {
+                        let (keys, _) = of(rec.values.get(*i));
+                        if keys.is_empty() {
+                            Feat::Missing
+                        } else {
+                            Feat::Tokens(keys.clone())
+                        }
+                    }
+                    _ => plain_feat(s, rec),
+                });
+            }
+            p
+        })
+        .collect()
 }
 
 fn code(s: Option<String>) -> Feat {
