@@ -575,3 +575,85 @@ fn group_end(order: &[(u64, u32)], start: usize) -> usize {
     }
     end
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Kind, Value};
+    use crate::{Silent, Ymd};
+
+    fn rec(id: usize, vals: &[&str]) -> Record {
+        Record {
+            id: id.to_string(),
+            values: vals
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        Value::Missing
+                    } else {
+                        Value::Text((*v).into())
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_block_too_large_is_split_by_what_else_is_known_or_else_left_out() {
+        let schema = Schema::new([
+            ("given", Kind::GivenName),
+            ("family", Kind::FamilyName),
+            ("sex", Kind::Sex),
+        ]);
+        // 1600 namesakes: above the cap as one block, under it once split by sex.
+        let recs: Vec<Record> = (0..1600)
+            .map(|i| rec(i, &["Ali", "Hassan", if i % 2 == 0 { "M" } else { "F" }]))
+            .collect();
+        let job = Linkage::dedupe(&schema, &recs, &Silent).unwrap();
+        assert!(job.is_candidate(0, 2));
+        assert!(!job.is_candidate(0, 1));
+        assert!(
+            job.blocking_summary()
+                .iter()
+                .all(|(_, _, dropped)| *dropped == 0)
+        );
+        // Nothing left to split them by: the block is left out, and counted.
+        let same: Vec<Record> = (0..1600).map(|i| rec(i, &["Ali", "Hassan", "M"])).collect();
+        let job = Linkage::dedupe(&schema, &same, &Silent).unwrap();
+        assert!(!job.is_candidate(0, 2));
+        assert!(
+            job.blocking_summary()
+                .iter()
+                .any(|(_, _, dropped)| *dropped > 0)
+        );
+    }
+
+    #[test]
+    fn blocking_finds_names_in_swapped_order_and_across_scripts() {
+        let schema = Schema::new([
+            ("given", Kind::GivenName),
+            ("family", Kind::FamilyName),
+            ("dob", Kind::Date),
+        ]);
+        let date = |d: u8| {
+            Value::Date(Ymd::day(2014, 3, d).unwrap_or(Ymd {
+                year: 2014,
+                month: None,
+                day: None,
+            }))
+        };
+        let mut recs = vec![
+            rec(0, &["Yusuf", "Barakzai", ""]),
+            rec(1, &["Barakzai", "Yousef", ""]),
+            rec(2, &["يوسف", "بركزی", ""]),
+            rec(3, &["Olena", "Kovalenko", ""]),
+        ];
+        for (i, r) in recs.iter_mut().enumerate() {
+            r.values[2] = date(if i == 3 { 9 } else { 4 });
+        }
+        let job = Linkage::dedupe(&schema, &recs, &Silent).unwrap();
+        assert!(job.is_candidate(0, 1), "swapped order");
+        assert!(job.is_candidate(0, 2), "Arabic script");
+        assert!(!job.is_candidate(0, 3));
+    }
+}

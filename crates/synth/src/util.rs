@@ -49,3 +49,24 @@ pub(crate) fn zipf<T: Copy>(rng: &mut impl Rng, items: &[T], flat: f64) -> T {
     };
     items[r]
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn zipf_makes_the_head_common_and_the_tail_rare() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let items: Vec<usize> = (0..400).collect();
+        let mut counts = [0u32; 400];
+        for _ in 0..100_000 {
+            counts[super::zipf(&mut rng, &items, 0.0)] += 1;
+        }
+        // About one in nine is the first name; the last 200 together are about one in nine.
+        assert!((9_000..14_000).contains(&counts[0]), "{}", counts[0]);
+        let tail: u32 = counts[200..].iter().sum();
+        assert!((8_000..14_000).contains(&tail), "{tail}");
+        assert!(counts.iter().all(|&c| c > 0));
+    }
+}
