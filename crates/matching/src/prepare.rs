@@ -90,7 +90,8 @@ pub(crate) struct Prepared {
     pub given_v: Ids,
     pub family: Ids,
     pub other: Ids,
-    pub feats: SmallVec<[Feat; 8]>,
+    /// Inline for up to six non-name comparisons (parents, birth, sex, nationality, place).
+    pub feats: SmallVec<[Feat; 6]>,
 }
 
 /// A record normalised but not yet interned (so that normalisation can run in parallel).
@@ -353,12 +354,13 @@ pub(crate) fn prepare_all(
             }
         }
     }
-    let forms: Vec<Vec<(String, String)>> = texts.par_iter().map(|(t, _)| name_forms(t)).collect();
-    // Per distinct text: its keys, and (given names only) their vowel forms.
-    let ids: Vec<(Ids, Ids)> = forms
-        .iter()
-        .zip(&texts)
-        .map(|(f, (_, given))| {
+    // Per distinct text: its keys, and (given names only) their vowel forms. In chunks, so
+    // that the normalised strings of all texts are never held at once.
+    let mut ids: Vec<(Ids, Ids)> = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(1 << 16) {
+        let forms: Vec<Vec<(String, String)>> =
+            chunk.par_iter().map(|(t, _)| name_forms(t)).collect();
+        ids.extend(forms.iter().zip(chunk).map(|(f, (_, given))| {
             let keys = f.iter().map(|(k, _)| interner.intern(k)).collect();
             let vowels = if *given {
                 f.iter().map(|(_, v)| interner.intern(v)).collect()
@@ -366,9 +368,8 @@ pub(crate) fn prepare_all(
                 Ids::new()
             };
             (keys, vowels)
-        })
-        .collect();
-    drop(forms);
+        }));
+    }
     let empty = (Ids::new(), Ids::new());
     let of = |v: Option<&Value>| -> &(Ids, Ids) {
         text(v)
