@@ -1,12 +1,11 @@
 //! Batch mode: dedupe one set of records, or link two.
 
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
-use crate::block::{Rule, rules, wide_birth};
+use crate::block::{Rule, Splitters, rules, wide_birth};
 use crate::compare::{Comparison, comparisons};
 use crate::model::{FieldWeight, Params, Patterns, Scorer, Tf, pattern, probability, train};
-use crate::prepare::{Interner, Prepared, Strs, normalise, sources};
+use crate::prepare::{Interner, Prepared, Strs, prepare_all, sources};
 use crate::schema::{Record, Schema};
 use crate::{MatchError, Progress, check_shape};
 
@@ -37,11 +36,15 @@ pub struct Linkage {
     split: Option<usize>,
     rules: Vec<Rule>,
     /// Per rule, each record's key (0: none).
-    keys: Vec<Vec<u64>>,
+    /// Each record's key under every rule, record by record (`keys[i * rules + r]`), folded to
+    /// 32 bits (0: none): checking whether an earlier rule already paired two records reads two
+    /// short rows instead of one cache line per rule.
+    keys: Vec<u32>,
     /// Per rule, the blocks worth comparing: ranges into `members`.
     blocks: Vec<Vec<(u64, u32, u32)>>,
     members: Vec<Vec<u32>>,
-    capped: Vec<FxHashSet<u64>>,
+    /// Per rule, how many too common keys were left out after splitting.
+    capped: Vec<usize>,
     /// Per rule: only pairs with a guessed age are new under it.
     ages_only: Vec<bool>,
     /// Per record: its birth is a guessed age.
@@ -88,71 +91,34 @@ impl Linkage {
         }
         let srcs = sources(schema);
         progress.stage("normalising", (a.len() + b.len()) as u64);
-        let normalised: Vec<_> = a
-            .par_iter()
-            .chain(b.par_iter())
-            .map(|r| {
-                let n = normalise(schema, &srcs, r);
-                progress.advance(1);
-                n
-            })
-            .collect();
         let mut interner = Interner::default();
-        let recs: Vec<Prepared> = normalised
-            .into_iter()
-            .map(|n| n.intern(&mut interner))
-            .collect();
+        let all: Vec<&Record> = a.iter().chain(b).collect();
+        let recs = prepare_all(schema, &srcs, &all, &mut interner);
+        progress.advance(all.len() as u64);
+        drop(all);
         let mut tf = Tf::new(comps.len());
         for p in &recs {
             tf.count(&comps, p, true);
         }
         let rules = rules(&comps);
         progress.stage("blocking", rules.len() as u64);
-        let keys: Vec<Vec<u64>> = rules
-            .iter()
-            .enumerate()
-            .map(|(i, rule)| recs.par_iter().map(|p| rule.key(i, p)).collect())
-            .collect();
+        let splitters = Splitters::new(&comps);
+        let width = rules.len();
+        let mut keys = vec![0u32; recs.len() * width];
         let mut blocks = Vec::new();
         let mut members = Vec::new();
         let mut capped = Vec::new();
-        for k in &keys {
-            let mut order: Vec<(u64, u32)> = k
-                .iter()
-                .enumerate()
-                .filter(|(_, key)| **key != 0)
-                .map(|(i, key)| (*key, i as u32))
-                .collect();
-            order.par_sort_unstable();
-            let mut bl = Vec::new();
-            let mut cap = FxHashSet::default();
-            let mut start = 0;
-            while start < order.len() {
-                let key = order.get(start).map_or(0, |x| x.0);
-                let mut end = start;
-                while order.get(end).is_some_and(|x| x.0 == key) {
-                    end += 1;
+        for (r, rule) in rules.iter().enumerate() {
+            let mut k: Vec<u64> = recs.par_iter().map(|p| rule.key(r, p)).collect();
+            let (bl, mem, dropped) = make_blocks(&mut k, &recs, split, &splitters, rule.1);
+            for (i, key) in k.into_iter().enumerate() {
+                if let Some(slot) = keys.get_mut(i * width + r) {
+                    *slot = fold_key(key);
                 }
-                let len = end - start;
-                let useful = match split {
-                    None => len > 1,
-                    Some(s) => {
-                        let lefts = order
-                            .get(start..end)
-                            .map_or(0, |m| m.iter().filter(|x| (x.1 as usize) < s).count());
-                        lefts > 0 && lefts < len
-                    }
-                };
-                if len > MAX_BLOCK {
-                    cap.insert(key);
-                } else if useful {
-                    bl.push((key, start as u32, end as u32));
-                }
-                start = end;
             }
             blocks.push(bl);
-            members.push(order.into_iter().map(|x| x.1).collect());
-            capped.push(cap);
+            members.push(mem);
+            capped.push(dropped);
             progress.advance(1);
         }
         let ages_only = rules.iter().map(Rule::for_ages_only).collect();
@@ -193,13 +159,7 @@ impl Linkage {
     /// [`Match`]; for a link, `j` into the right set). For measuring blocking recall.
     pub fn is_candidate(&self, i: usize, j: usize) -> bool {
         let j = j + self.split.unwrap_or(0);
-        self.keys.iter().zip(&self.capped).any(|(k, c)| {
-            let (a, b) = (
-                k.get(i).copied().unwrap_or(0),
-                k.get(j).copied().unwrap_or(1),
-            );
-            a != 0 && a == b && !c.contains(&a)
-        })
+        self.shares_key(self.rules.len(), i, j)
     }
 
     /// The blocking rules, in words, with how many pairs their blocks hold (before removing
@@ -214,7 +174,7 @@ impl Linkage {
                     .iter()
                     .map(|&(_, s, e)| u64::from(e - s) * u64::from(e - s).saturating_sub(1) / 2)
                     .sum();
-                (r.describe(), pairs, c.len())
+                (r.describe(), pairs, *c)
             })
             .collect()
     }
@@ -278,16 +238,19 @@ impl Linkage {
     }
 
     fn covered_before(&self, rule: usize, i: u32, j: u32) -> bool {
-        (0..rule).any(|r| {
-            let Some(k) = self.keys.get(r) else {
-                return false;
-            };
-            let (a, b) = (
-                k.get(i as usize).copied().unwrap_or(0),
-                k.get(j as usize).copied().unwrap_or(1),
-            );
-            a != 0 && a == b && self.capped.get(r).is_some_and(|c| !c.contains(&a))
-        })
+        self.shares_key(rule, i as usize, j as usize)
+    }
+
+    /// Whether records `i` and `j` share a key under one of the first `rules` rules.
+    fn shares_key(&self, rules: usize, i: usize, j: usize) -> bool {
+        let w = self.rules.len();
+        let (Some(a), Some(b)) = (
+            self.keys.get(i * w..i * w + rules),
+            self.keys.get(j * w..j * w + rules),
+        ) else {
+            return false;
+        };
+        a.iter().zip(b).any(|(x, y)| *x != 0 && x == y)
     }
 
     /// Trains the model on these records: u from random pairs, m and the match rate by EM
@@ -513,5 +476,184 @@ impl SplitMix {
 
     pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next() % n }
+    }
+}
+
+type Blocks = (Vec<(u64, u32, u32)>, Vec<u32>, usize);
+
+/// Groups records by key into blocks worth comparing (two records at least; for a link, from
+/// both sides). A group above `cap` is split by the `splitters` in turn, the records'
+/// keys refined in `keys` so that equal keys still mean "same block"; what is still too large
+/// is left out (keys set to 0) and counted. `cap`: the rule's largest block.
+fn make_blocks(
+    keys: &mut [u64],
+    recs: &[Prepared],
+    split: Option<usize>,
+    splitters: &Splitters,
+    cap: usize,
+) -> Blocks {
+    let mut order: Vec<(u64, u32)> = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, key)| **key != 0)
+        .map(|(i, key)| (*key, i as u32))
+        .collect();
+    order.par_sort_unstable();
+    let mut blocks = Vec::new();
+    let mut dropped = 0;
+    // Ranges of `order` holding one key each, with how many splits they have had.
+    let mut todo: Vec<(usize, usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let end = group_end(&order, start);
+        todo.push((start, end, 0));
+        start = end;
+    }
+    while let Some((start, end, level)) = todo.pop() {
+        let len = end - start;
+        let Some(group) = order.get_mut(start..end) else {
+            continue;
+        };
+        if len > cap {
+            if level >= splitters.levels() {
+                dropped += 1;
+                for &(_, i) in group.iter() {
+                    if let Some(k) = keys.get_mut(i as usize) {
+                        *k = 0;
+                    }
+                }
+                continue;
+            }
+            for x in group.iter_mut() {
+                if let Some(p) = recs.get(x.1 as usize) {
+                    x.0 = splitters.refine(level, x.0, p);
+                }
+                if let Some(k) = keys.get_mut(x.1 as usize) {
+                    *k = x.0;
+                }
+            }
+            group.sort_unstable();
+            let mut s = start;
+            while s < end {
+                let e = group_end(&order, s).min(end);
+                todo.push((s, e, level + 1));
+                s = e;
+            }
+            continue;
+        }
+        let useful = match split {
+            None => len > 1,
+            Some(sp) => {
+                let lefts = group.iter().filter(|x| (x.1 as usize) < sp).count();
+                lefts > 0 && lefts < len
+            }
+        };
+        if useful {
+            let key = group.first().map_or(0, |x| x.0);
+            blocks.push((key, start as u32, end as u32));
+        }
+    }
+    blocks.sort_unstable_by_key(|b| b.1);
+    (blocks, order.into_iter().map(|x| x.1).collect(), dropped)
+}
+
+/// A block key in 32 bits, never 0 for a key (0 is "none").
+fn fold_key(k: u64) -> u32 {
+    if k == 0 {
+        0
+    } else {
+        ((k ^ (k >> 32)) as u32).max(1)
+    }
+}
+
+/// The end of the run of equal keys starting at `start`.
+fn group_end(order: &[(u64, u32)], start: usize) -> usize {
+    let key = order.get(start).map_or(0, |x| x.0);
+    let mut end = start;
+    while order.get(end).is_some_and(|x| x.0 == key) {
+        end += 1;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Kind, Value};
+    use crate::{Silent, Ymd};
+
+    fn rec(id: usize, vals: &[&str]) -> Record {
+        Record {
+            id: id.to_string(),
+            values: vals
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        Value::Missing
+                    } else {
+                        Value::Text((*v).into())
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_block_too_large_is_split_by_what_else_is_known_or_else_left_out() {
+        let schema = Schema::new([
+            ("given", Kind::GivenName),
+            ("family", Kind::FamilyName),
+            ("sex", Kind::Sex),
+        ]);
+        // 1600 namesakes: above the cap as one block, under it once split by sex.
+        let recs: Vec<Record> = (0..1600)
+            .map(|i| rec(i, &["Ali", "Hassan", if i % 2 == 0 { "M" } else { "F" }]))
+            .collect();
+        let job = Linkage::dedupe(&schema, &recs, &Silent).unwrap();
+        assert!(job.is_candidate(0, 2));
+        assert!(!job.is_candidate(0, 1));
+        assert!(
+            job.blocking_summary()
+                .iter()
+                .all(|(_, _, dropped)| *dropped == 0)
+        );
+        // Nothing left to split them by: the block is left out, and counted.
+        let same: Vec<Record> = (0..1600).map(|i| rec(i, &["Ali", "Hassan", "M"])).collect();
+        let job = Linkage::dedupe(&schema, &same, &Silent).unwrap();
+        assert!(!job.is_candidate(0, 2));
+        assert!(
+            job.blocking_summary()
+                .iter()
+                .any(|(_, _, dropped)| *dropped > 0)
+        );
+    }
+
+    #[test]
+    fn blocking_finds_names_in_swapped_order_and_across_scripts() {
+        let schema = Schema::new([
+            ("given", Kind::GivenName),
+            ("family", Kind::FamilyName),
+            ("dob", Kind::Date),
+        ]);
+        let date = |d: u8| {
+            Value::Date(Ymd::day(2014, 3, d).unwrap_or(Ymd {
+                year: 2014,
+                month: None,
+                day: None,
+            }))
+        };
+        let mut recs = vec![
+            rec(0, &["Yusuf", "Barakzai", ""]),
+            rec(1, &["Barakzai", "Yousef", ""]),
+            rec(2, &["يوسف", "بركزی", ""]),
+            rec(3, &["Olena", "Kovalenko", ""]),
+        ];
+        for (i, r) in recs.iter_mut().enumerate() {
+            r.values[2] = date(if i == 3 { 9 } else { 4 });
+        }
+        let job = Linkage::dedupe(&schema, &recs, &Silent).unwrap();
+        assert!(job.is_candidate(0, 1), "swapped order");
+        assert!(job.is_candidate(0, 2), "Arabic script");
+        assert!(!job.is_candidate(0, 3));
     }
 }

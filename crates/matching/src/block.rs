@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHasher;
 
+use crate::MAX_BLOCK;
 use crate::compare::{Comparison, What};
 use crate::prepare::{AGE_SLACK_DAYS, Feat, Prepared, Source};
 
@@ -25,11 +26,137 @@ enum Part {
     /// The first administrative level of a P-code (country + two characters).
     Region(usize),
     Ident(usize),
+    /// A short code compared for equality (sex).
+    Code(usize),
+    /// The second administrative level of a P-code (country + four characters).
+    District(usize),
 }
 
-/// A rule: records agreeing on every part share a block.
+impl Part {
+    /// The record's value for this part, or `None` when it has none.
+    fn value(&self, p: &Prepared) -> Option<u64> {
+        match *self {
+            Part::GivenFamily => {
+                let g = p.given.first().or(p.other.first());
+                match (g, p.family.first()) {
+                    (Some(&g), Some(&f)) => {
+                        let (a, b) = if g <= f { (g, f) } else { (f, g) };
+                        Some((u64::from(a) << 32) | u64::from(b))
+                    }
+                    _ => None,
+                }
+            }
+            Part::Given => p.given.first().or(p.other.first()).map(|&g| u64::from(g)),
+            Part::Family => p.family.first().map(|&f| u64::from(f)),
+            Part::Parent(i) => match p.feats.get(i) {
+                Some(Feat::Tokens(t)) => t.first().map(|&x| u64::from(x)),
+                _ => None,
+            },
+            Part::BirthDay(i) => match p.feats.get(i) {
+                Some(Feat::Span {
+                    exact: Some(_), lo, ..
+                }) => Some(*lo as u64),
+                _ => None,
+            },
+            Part::BirthYear(i, which) => match p.feats.get(i) {
+                Some(Feat::Span { lo, hi, .. }) => {
+                    let y = match which {
+                        1 if hi - lo > WIDE => year_of(lo + AGE_SLACK_DAYS),
+                        2 if hi - lo > WIDE => year_of(hi - AGE_SLACK_DAYS),
+                        _ => year_of(lo.midpoint(*hi)),
+                    };
+                    Some(y as u64)
+                }
+                _ => None,
+            },
+            Part::Region(i) => match p.feats.get(i) {
+                Some(Feat::Code(c)) if c.len() >= 4 => {
+                    let mut hh = FxHasher::default();
+                    c.get(..4).hash(&mut hh);
+                    Some(hh.finish())
+                }
+                _ => None,
+            },
+            Part::Ident(i) => match p.feats.get(i) {
+                Some(Feat::Code(c)) => {
+                    let mut hh = FxHasher::default();
+                    c.hash(&mut hh);
+                    Some(hh.finish())
+                }
+                _ => None,
+            },
+            Part::District(i) => match p.feats.get(i) {
+                Some(Feat::Code(c)) if c.len() >= 6 => {
+                    let mut hh = FxHasher::default();
+                    c.get(..6).hash(&mut hh);
+                    Some(hh.finish())
+                }
+                _ => None,
+            },
+            Part::Code(i) => match p.feats.get(i) {
+                Some(Feat::Code(c)) => {
+                    let mut hh = FxHasher::default();
+                    c.hash(&mut hh);
+                    Some(hh.finish())
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What splits a block too large to compare whole, in turn: the birth year, the region, sex.
+/// A block of a common key (Mohammad with a common family name) is not dropped but split into
+/// the records that also agree on these; only what is still too large after all of them is
+/// left out.
+pub(crate) struct Splitters(Vec<Part>);
+
+impl Splitters {
+    pub(crate) fn new(comps: &[Comparison]) -> Self {
+        let mut parts = Vec::new();
+        for c in comps {
+            if let What::Feat(i, Source::Birth { .. } | Source::Date(_)) = c.what
+                && !parts.iter().any(|p| matches!(p, Part::BirthYear(..)))
+            {
+                parts.insert(0, Part::BirthYear(i, 0));
+            }
+            if let What::Feat(i, Source::PlaceCode(_)) = c.what {
+                parts.push(Part::Region(i));
+            }
+            if let What::Feat(i, Source::Sex(_)) = c.what {
+                parts.push(Part::Code(i));
+            }
+        }
+        Self(parts)
+    }
+
+    pub(crate) fn levels(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The key of a record in a block of `key` split at `level` (records without the value
+    /// keep to themselves in one sub-block).
+    pub(crate) fn refine(&self, level: usize, key: u64, p: &Prepared) -> u64 {
+        let mut h = FxHasher::default();
+        key.hash(&mut h);
+        level.hash(&mut h);
+        self.0
+            .get(level)
+            .and_then(|part| part.value(p))
+            .unwrap_or(u64::MAX)
+            .hash(&mut h);
+        h.finish().max(1)
+    }
+}
+
+/// A rule: records agreeing on every part share a block. The number is the largest block
+/// compared whole (larger ones are split, see [`Splitters`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Rule(Vec<Part>);
+pub(crate) struct Rule(Vec<Part>, pub(crate) usize);
+
+/// Blocks of the looser rules are kept this much smaller: they rescue damaged pairs of rare
+/// names; for a common name the pair count would grow with the square of the data.
+const LOOSE_SHRINK: usize = 8;
 
 pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let has = |w: fn(&What) -> bool| comps.iter().any(|c| w(&c.what));
@@ -51,7 +178,15 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let p2 = parents.get(1).copied();
     let push = |out: &mut Vec<Rule>, parts: Vec<Option<Part>>| {
         if parts.iter().all(Option::is_some) {
-            out.push(Rule(parts.into_iter().flatten().collect()));
+            out.push(Rule(parts.into_iter().flatten().collect(), MAX_BLOCK));
+        }
+    };
+    let push_loose = |out: &mut Vec<Rule>, parts: Vec<Option<Part>>| {
+        if parts.iter().all(Option::is_some) {
+            out.push(Rule(
+                parts.into_iter().flatten().collect(),
+                MAX_BLOCK / LOOSE_SHRINK,
+            ));
         }
     };
     let gf = (given && family).then_some(Part::GivenFamily);
@@ -68,6 +203,10 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
         })
         .map(Part::Region);
     let day = birth.map(Part::BirthDay);
+    let district = comps.iter().find_map(|c| match c.what {
+        What::Feat(i, Source::PlaceCode(_)) => Some(Part::District(i)),
+        _ => None,
+    });
     push(&mut out, vec![gf, year]);
     push(&mut out, vec![g, p1.map(Part::Parent), year]);
     push(&mut out, vec![f, day]);
@@ -94,6 +233,18 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
             &mut out,
             vec![p1.map(Part::Parent), p2.map(Part::Parent), y],
         );
+    }
+    // Looser rules for pairs damaged in several fields at once (an age a year off and the
+    // place missing; a typo in the given name and a parent left out). Realistic name pools make
+    // their blocks small; where a key is common, the block is split (see `Splitters`).
+    let p1p = p1.map(Part::Parent);
+    let p2p = p2.map(Part::Parent);
+    if birth.is_some() {
+        push_loose(&mut out, vec![gf]);
+        push_loose(&mut out, vec![p1p, district]);
+        push_loose(&mut out, vec![p2p, district]);
+        push_loose(&mut out, vec![f, district]);
+        push_loose(&mut out, vec![g, district]);
     }
     if birth.is_none() {
         push(&mut out, vec![gf]);
@@ -135,58 +286,7 @@ impl Rule {
         let mut h = FxHasher::default();
         rule.hash(&mut h);
         for part in &self.0 {
-            let v: Option<u64> = match *part {
-                Part::GivenFamily => {
-                    let g = p.given.first().or(p.other.first());
-                    match (g, p.family.first()) {
-                        (Some(&g), Some(&f)) => {
-                            let (a, b) = if g <= f { (g, f) } else { (f, g) };
-                            Some((u64::from(a) << 32) | u64::from(b))
-                        }
-                        _ => None,
-                    }
-                }
-                Part::Given => p.given.first().or(p.other.first()).map(|&g| u64::from(g)),
-                Part::Family => p.family.first().map(|&f| u64::from(f)),
-                Part::Parent(i) => match p.feats.get(i) {
-                    Some(Feat::Tokens(t)) => t.first().map(|&x| u64::from(x)),
-                    _ => None,
-                },
-                Part::BirthDay(i) => match p.feats.get(i) {
-                    Some(Feat::Span {
-                        exact: Some(_), lo, ..
-                    }) => Some(*lo as u64),
-                    _ => None,
-                },
-                Part::BirthYear(i, which) => match p.feats.get(i) {
-                    Some(Feat::Span { lo, hi, .. }) => {
-                        let y = match which {
-                            1 if hi - lo > WIDE => year_of(lo + AGE_SLACK_DAYS),
-                            2 if hi - lo > WIDE => year_of(hi - AGE_SLACK_DAYS),
-                            _ => year_of(lo.midpoint(*hi)),
-                        };
-                        Some(y as u64)
-                    }
-                    _ => None,
-                },
-                Part::Region(i) => match p.feats.get(i) {
-                    Some(Feat::Code(c)) if c.len() >= 4 => {
-                        let mut hh = FxHasher::default();
-                        c.get(..4).hash(&mut hh);
-                        Some(hh.finish())
-                    }
-                    _ => None,
-                },
-                Part::Ident(i) => match p.feats.get(i) {
-                    Some(Feat::Code(c)) => {
-                        let mut hh = FxHasher::default();
-                        c.hash(&mut hh);
-                        Some(hh.finish())
-                    }
-                    _ => None,
-                },
-            };
-            match v {
+            match part.value(p) {
                 Some(v) => v.hash(&mut h),
                 None => return 0,
             }
@@ -226,7 +326,9 @@ impl Rule {
                         | Part::BirthDay(i)
                         | Part::BirthYear(i, _)
                         | Part::Region(i)
-                        | Part::Ident(i),
+                        | Part::Ident(i)
+                        | Part::Code(i)
+                        | Part::District(i),
                         What::Feat(j, _),
                     ) => i == j,
                     _ => false,
@@ -256,6 +358,8 @@ impl Rule {
                 Part::BirthYear(_, _) => "latest birth year",
                 Part::Region(_) => "region",
                 Part::Ident(_) => "identifier",
+                Part::Code(_) => "code",
+                Part::District(_) => "district",
             })
             .collect::<Vec<_>>()
             .join(" & ")

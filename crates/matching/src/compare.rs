@@ -359,7 +359,7 @@ fn feat_level(source: &Source, a: &Feat, b: &Feat, strs: Strs<'_>) -> (u8, u32) 
         }
         (Feat::Code(x), Feat::Code(y)) => match source {
             Source::PlaceCode(_) => {
-                let common = x.bytes().zip(y.bytes()).take_while(|(p, q)| p == q).count();
+                let common = x.iter().zip(y.iter()).take_while(|(p, q)| p == q).count();
                 let longest = x.len().max(y.len());
                 let level = if x == y {
                     0
@@ -375,7 +375,12 @@ fn feat_level(source: &Source, a: &Feat, b: &Feat, strs: Strs<'_>) -> (u8, u32) 
             Source::Identifier(_) => {
                 let level = if x == y {
                     0
-                } else if x.len() >= 3 && strsim::osa_distance(x, y) <= 1 {
+                } else if x.len() >= 3
+                    && strsim::osa_distance(
+                        std::str::from_utf8(x).unwrap_or_default(),
+                        std::str::from_utf8(y).unwrap_or_default(),
+                    ) <= 1
+                {
                     1
                 } else {
                     2

@@ -25,8 +25,13 @@ fn is_arabic_letter(c: char) -> bool {
 
 /// NFKC, lower case, ASCII letters and digits, single spaces. For place names and free text.
 pub fn fold_text(raw: &str) -> String {
-    let nfkc: String = raw.nfkc().filter(|c| !is_arabic_mark(*c)).collect();
-    let ascii = any_ascii::any_ascii(&nfkc.to_lowercase()).to_ascii_lowercase();
+    // ASCII is its own NFKC and transliteration: skip both (most values in most lists).
+    let ascii = if raw.is_ascii() {
+        raw.to_ascii_lowercase()
+    } else {
+        let nfkc: String = raw.nfkc().filter(|c| !is_arabic_mark(*c)).collect();
+        any_ascii::any_ascii(&nfkc.to_lowercase()).to_ascii_lowercase()
+    };
     let mut out = String::with_capacity(ascii.len());
     for c in ascii.chars() {
         if c.is_ascii_alphanumeric() {
@@ -85,8 +90,12 @@ const JOIN_PREV: &[&str] = &["allah", "ullah", "ulla", "alla", "llah", "llh", "l
 /// The name's parts as transliterated, lower-case ASCII words, particles dropped and compounds
 /// joined. `"Abd al-Rahman AL-HALABI"` → `["abdalrahman", "halabi"]`.
 pub fn name_words(raw: &str) -> Vec<String> {
-    let nfkc: String = raw.nfkc().filter(|c| !is_arabic_mark(*c)).collect();
-    let lower = nfkc.to_lowercase();
+    let lower = if raw.is_ascii() {
+        raw.to_ascii_lowercase()
+    } else {
+        let nfkc: String = raw.nfkc().filter(|c| !is_arabic_mark(*c)).collect();
+        nfkc.to_lowercase()
+    };
     // The Arabic article is written joined to the word; strip it before transliteration loses it
     // among the consonants. Not after "عبد" (it belongs to the compound) and not from "الله".
     let mut native: Vec<String> = Vec::new();
@@ -273,6 +282,13 @@ pub fn name_forms(raw: &str) -> Vec<(String, String)> {
 
 /// Upper-case letters and digits only: identifiers, P-codes, nationality codes.
 pub fn fold_code(raw: &str) -> String {
+    if raw.is_ascii() {
+        return raw
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_uppercase()))
+            .collect();
+    }
     raw.nfkc()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_uppercase)

@@ -1,9 +1,11 @@
 //! Records turned into what comparisons and blocking read: name keys interned as numbers,
 //! codes folded, dates as day spans.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
-use crate::normalise::{fold_code, fold_text, name_forms, name_keys};
+use crate::normalise::{fold_code, fold_text, name_forms};
 use crate::schema::{Kind, Record, Schema, Value, Ymd};
 
 /// Name keys as small numbers, so most comparisons are integer equality.
@@ -57,12 +59,19 @@ impl Strs<'_> {
     }
 }
 
+/// Interned name keys, inline: most names have one to three parts. Keeping a prepared record in
+/// one piece (no pointer per field) is what makes comparing tens of millions of pairs fast:
+/// each pair then touches two records' memory, not a dozen scattered allocations.
+pub(crate) type Ids = SmallVec<[u32; 4]>;
+/// A folded code (P-code, nationality, sex, identifier) as bytes, inline up to 16.
+pub(crate) type Code = SmallVec<[u8; 16]>;
+
 /// One comparison's view of a record.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Feat {
     Missing,
-    Tokens(Vec<u32>),
-    Code(Box<str>),
+    Tokens(Ids),
+    Code(Code),
     Text(Box<str>),
     /// First and last possible day; `exact` when known to the day.
     Span {
@@ -76,12 +85,13 @@ pub(crate) enum Feat {
 /// non-name comparison.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prepared {
-    pub given: Vec<u32>,
+    pub given: Ids,
     /// The given names' vowel forms, in step with `given` (see `normalise::vowel_form`).
-    pub given_v: Vec<u32>,
-    pub family: Vec<u32>,
-    pub other: Vec<u32>,
-    pub feats: Vec<Feat>,
+    pub given_v: Ids,
+    pub family: Ids,
+    pub other: Ids,
+    /// Inline for up to six non-name comparisons (parents, birth, sex, nationality, place).
+    pub feats: SmallVec<[Feat; 6]>,
 }
 
 /// A record normalised but not yet interned (so that normalisation can run in parallel).
@@ -204,74 +214,212 @@ fn sex_code(s: &str) -> String {
     }
 }
 
+/// Names already normalised, by their raw text. Names repeat a great deal (a few are very
+/// common), and NFKC plus transliteration is the costliest step of preparing a record.
+#[derive(Default)]
+pub(crate) struct NameCache(FxHashMap<Box<str>, Vec<(String, String)>>);
+
+/// Entries kept at most; the cache starts over beyond (memory stays bounded on odd data).
+const NAME_CACHE_MAX: usize = 1 << 16;
+
+impl NameCache {
+    fn forms(&mut self, raw: &str) -> &[(String, String)] {
+        if !self.0.contains_key(raw) {
+            if self.0.len() >= NAME_CACHE_MAX {
+                self.0.clear();
+            }
+            self.0.insert(raw.into(), name_forms(raw));
+        }
+        self.0.get(raw).map_or(&[], |v| v.as_slice())
+    }
+
+    fn keys(&mut self, raw: &str) -> impl Iterator<Item = String> + '_ {
+        self.forms(raw).iter().map(|(k, _)| k.clone())
+    }
+}
+
 pub(crate) fn normalise(schema: &Schema, sources: &[Source], rec: &Record) -> Normalised {
+    normalise_cached(schema, sources, rec, &mut NameCache::default())
+}
+
+pub(crate) fn normalise_cached(
+    schema: &Schema,
+    sources: &[Source],
+    rec: &Record,
+    cache: &mut NameCache,
+) -> Normalised {
     let mut n = Normalised::default();
     for (f, v) in schema.fields.iter().zip(&rec.values) {
         let Some(t) = text(Some(v)) else { continue };
         match f.kind {
             Kind::GivenName => {
-                for (k, v) in name_forms(t) {
-                    n.given.push(k);
-                    n.given_v.push(v);
+                for (k, v) in cache.forms(t) {
+                    n.given.push(k.clone());
+                    n.given_v.push(v.clone());
                 }
             }
-            Kind::FamilyName => n.family.extend(name_keys(t)),
-            Kind::OtherName => n.other.extend(name_keys(t)),
+            Kind::FamilyName => n.family.extend(cache.keys(t)),
+            Kind::OtherName => n.other.extend(cache.keys(t)),
             Kind::FullName => {
-                let mut forms = name_forms(t).into_iter();
+                let mut forms = cache.forms(t).iter();
                 if let Some((k, v)) = forms.next() {
-                    n.given.push(k);
-                    n.given_v.push(v);
+                    n.given.push(k.clone());
+                    n.given_v.push(v.clone());
                 }
-                n.family.extend(forms.map(|(k, _)| k));
+                n.family.extend(forms.map(|(k, _)| k.clone()));
             }
             _ => {}
         }
     }
-    let get = |i: usize| rec.values.get(i);
     for s in sources {
         let feat = match s {
-            Source::Parent(i) => match text(get(*i)) {
-                Some(t) => NFeat::Words(name_keys(t)),
+            Source::Parent(i) => match text(rec.values.get(*i)) {
+                Some(t) => NFeat::Words(cache.keys(t).collect()),
                 None => NFeat::Ready(Feat::Missing),
             },
-            Source::Birth { date, ages } => {
-                let from_date = date.and_then(|d| date_feat(get(d)));
-                let from_age = || {
-                    ages.iter().find_map(|&a| match get(a) {
-                        Some(Value::Age { years, on }) => {
-                            age_span(*years, on).map(|(lo, hi)| Feat::Span {
-                                lo,
-                                hi,
-                                exact: None,
-                            })
-                        }
-                        _ => None,
-                    })
-                };
-                NFeat::Ready(from_date.or_else(from_age).unwrap_or(Feat::Missing))
-            }
-            Source::Date(i) => NFeat::Ready(date_feat(get(*i)).unwrap_or(Feat::Missing)),
-            Source::Sex(i) => NFeat::Ready(code(text(get(*i)).map(sex_code))),
-            Source::Nationality(i) | Source::PlaceCode(i) | Source::Identifier(i) => {
-                NFeat::Ready(code(text(get(*i)).map(fold_code)))
-            }
-            Source::Category(i) => NFeat::Ready(code(text(get(*i)).map(fold_text))),
-            Source::PlaceName(i) | Source::Text(i) => NFeat::Ready(
-                match text(get(*i)).map(fold_text).filter(|t| !t.is_empty()) {
-                    Some(t) => Feat::Text(t.into()),
-                    None => Feat::Missing,
-                },
-            ),
+            _ => NFeat::Ready(plain_feat(s, rec)),
         };
         n.feats.push(feat);
     }
     n
 }
 
+/// The feature of a source other than a parent's name (those need the interner).
+fn plain_feat(s: &Source, rec: &Record) -> Feat {
+    let get = |i: usize| rec.values.get(i);
+    match s {
+        Source::Parent(_) => Feat::Missing,
+        Source::Birth { date, ages } => {
+            let from_date = date.and_then(|d| date_feat(get(d)));
+            let from_age = || {
+                ages.iter().find_map(|&a| match get(a) {
+                    Some(Value::Age { years, on }) => {
+                        age_span(*years, on).map(|(lo, hi)| Feat::Span {
+                            lo,
+                            hi,
+                            exact: None,
+                        })
+                    }
+                    _ => None,
+                })
+            };
+            from_date.or_else(from_age).unwrap_or(Feat::Missing)
+        }
+        Source::Date(i) => date_feat(get(*i)).unwrap_or(Feat::Missing),
+        Source::Sex(i) => code(text(get(*i)).map(sex_code)),
+        Source::Nationality(i) | Source::PlaceCode(i) | Source::Identifier(i) => {
+            code(text(get(*i)).map(fold_code))
+        }
+        Source::Category(i) => code(text(get(*i)).map(fold_text)),
+        Source::PlaceName(i) | Source::Text(i) => {
+            match text(get(*i)).map(fold_text).filter(|t| !t.is_empty()) {
+                Some(t) => Feat::Text(t.into()),
+                None => Feat::Missing,
+            }
+        }
+    }
+}
+
+/// Prepares many records at once (batch mode). Each distinct name text is normalised once,
+/// in parallel, and interned once; the records are then put together in parallel from those.
+/// Names repeat a great deal, and transliteration is the costliest step of preparing.
+pub(crate) fn prepare_all(
+    schema: &Schema,
+    sources: &[Source],
+    records: &[&Record],
+    interner: &mut Interner,
+) -> Vec<Prepared> {
+    let named: Vec<(usize, bool)> = schema
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| match f.kind {
+            Kind::GivenName | Kind::FullName => Some((i, true)),
+            Kind::FamilyName | Kind::OtherName | Kind::ParentName => Some((i, false)),
+            _ => None,
+        })
+        .collect();
+    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut texts: Vec<(&str, bool)> = Vec::new();
+    for r in records {
+        for &(i, given) in &named {
+            if let Some(t) = text(r.values.get(i)) {
+                let at = *index.entry(t).or_insert_with(|| {
+                    texts.push((t, false));
+                    (texts.len() - 1) as u32
+                });
+                if given && let Some(x) = texts.get_mut(at as usize) {
+                    x.1 = true;
+                }
+            }
+        }
+    }
+    // Per distinct text: its keys, and (given names only) their vowel forms. In chunks, so
+    // that the normalised strings of all texts are never held at once.
+    let mut ids: Vec<(Ids, Ids)> = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(1 << 16) {
+        let forms: Vec<Vec<(String, String)>> =
+            chunk.par_iter().map(|(t, _)| name_forms(t)).collect();
+        ids.extend(forms.iter().zip(chunk).map(|(f, (_, given))| {
+            let keys = f.iter().map(|(k, _)| interner.intern(k)).collect();
+            let vowels = if *given {
+                f.iter().map(|(_, v)| interner.intern(v)).collect()
+            } else {
+                Ids::new()
+            };
+            (keys, vowels)
+        }));
+    }
+    let empty = (Ids::new(), Ids::new());
+    let of = |v: Option<&Value>| -> &(Ids, Ids) {
+        text(v)
+            .and_then(|t| index.get(t))
+            .and_then(|&x| ids.get(x as usize))
+            .unwrap_or(&empty)
+    };
+    records
+        .par_iter()
+        .with_min_len(1024)
+        .map(|rec| {
+            let mut p = Prepared::default();
+            for (f, v) in schema.fields.iter().zip(&rec.values) {
+                let (keys, vowels) = of(Some(v));
+                match f.kind {
+                    Kind::GivenName => {
+                        p.given.extend_from_slice(keys);
+                        p.given_v.extend_from_slice(vowels);
+                    }
+                    Kind::FamilyName => p.family.extend_from_slice(keys),
+                    Kind::OtherName => p.other.extend_from_slice(keys),
+                    Kind::FullName => {
+                        p.given.extend(keys.first().copied());
+                        p.given_v.extend(vowels.first().copied());
+                        p.family.extend(keys.iter().skip(1).copied());
+                    }
+                    _ => {}
+                }
+            }
+            for s in sources {
+                p.feats.push(match s {
+                    Source::Parent(i) => {
+                        let (keys, _) = of(rec.values.get(*i));
+                        if keys.is_empty() {
+                            Feat::Missing
+                        } else {
+                            Feat::Tokens(keys.clone())
+                        }
+                    }
+                    _ => plain_feat(s, rec),
+                });
+            }
+            p
+        })
+        .collect()
+}
+
 fn code(s: Option<String>) -> Feat {
     match s.filter(|s| !s.is_empty()) {
-        Some(s) => Feat::Code(s.into()),
+        Some(s) => Feat::Code(Code::from_slice(s.as_bytes())),
         None => Feat::Missing,
     }
 }
@@ -279,8 +427,7 @@ fn code(s: Option<String>) -> Feat {
 impl Normalised {
     pub(crate) fn intern(self, interner: &mut Interner) -> Prepared {
         let given_v = self.given_v.iter().map(|v| interner.intern(v)).collect();
-        let mut ids =
-            |v: Vec<String>| -> Vec<u32> { v.iter().map(|s| interner.intern(s)).collect() };
+        let mut ids = |v: Vec<String>| -> Ids { v.iter().map(|s| interner.intern(s)).collect() };
         let given = ids(self.given);
         let family = ids(self.family);
         let other = ids(self.other);
@@ -304,7 +451,7 @@ impl Normalised {
 
     /// For queries: keys unknown to the interner get temporary ids and the interner stays as is.
     pub(crate) fn lookup(self, interner: &Interner, temp: &mut Vec<Box<str>>) -> Prepared {
-        let ids = |v: &[String], temp: &mut Vec<Box<str>>| -> Vec<u32> {
+        let ids = |v: &[String], temp: &mut Vec<Box<str>>| -> Ids {
             v.iter().map(|s| interner.lookup(s, temp)).collect()
         };
         let given = ids(&self.given, temp);

@@ -170,3 +170,82 @@ fn wrong_shapes_and_parameters_are_errors() {
     assert!(Linkage::dedupe(&schema(), &[bad], &Silent).is_err());
     assert!(Params::from_json("{}").is_err());
 }
+
+#[test]
+fn pairs_across_scripts_are_found() {
+    let (d, recs) = data();
+    let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+    let params = job.train(&Silent);
+    let pairs = job.score(&params, 0.5, &Silent).unwrap();
+    let script = |i: usize| {
+        d.rows[i][1]
+            .chars()
+            .any(|c| !c.is_ascii() && c.is_alphabetic() && !"áéíóúñïëüÁÉÍÓÚ".contains(c))
+    };
+    let latin = |i: usize| !d.rows[i][1].is_empty() && !script(i);
+    let mut crossed = 0;
+    let mut found = 0;
+    for i in 0..d.rows.len() {
+        for j in i + 1..(i + 3).min(d.rows.len()) {
+            if d.entity[i] == d.entity[j] && ((script(i) && latin(j)) || (latin(i) && script(j))) {
+                crossed += 1;
+                if pairs.iter().any(|m| m.left == i && m.right == j) {
+                    found += 1;
+                }
+            }
+        }
+    }
+    assert!(crossed > 50, "{crossed} cross-script pairs");
+    assert!(found * 100 >= crossed * 90, "{found}/{crossed}");
+}
+
+#[test]
+fn agreeing_on_a_very_common_name_weighs_less_than_on_a_rare_one() {
+    let (_, mut recs) = data();
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    for r in &recs {
+        if let Value::Text(g) = &r.values[0] {
+            *counts.entry(g.clone()).or_default() += 1;
+        }
+    }
+    let common = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(g, _)| g.clone())
+        .unwrap();
+    let base = recs.len();
+    let person = |id: usize, given: &str| Record {
+        id: format!("extra{id}"),
+        values: vec![
+            Value::Text(given.into()),
+            Value::Text("Qaradunizade".into()),
+            Value::Missing,
+            Value::Text("Tamerlik Qaradunizade".into()),
+            Value::Text("Ozvelina Morquandi".into()),
+            Value::Text("M".into()),
+            Value::Date(Ymd::day(2015, 4, 9).unwrap()),
+            Value::Missing,
+            Value::Text("AF".into()),
+            Value::Text("AF990101".into()),
+        ],
+    };
+    recs.push(person(0, &common));
+    recs.push(person(1, &common));
+    recs.push(person(2, "Zorvandel"));
+    recs.push(person(3, "Zorvandel"));
+    let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+    let params = job.train(&Silent);
+    let pairs = job.score(&params, 0.5, &Silent).unwrap();
+    let given_weight = |i: usize| {
+        pairs
+            .iter()
+            .find(|m| m.left == i && m.right == i + 1)
+            .map(|m| m.explanation[0].weight)
+            .unwrap()
+    };
+    let (w_common, w_rare) = (given_weight(base), given_weight(base + 2));
+    assert!(
+        w_common + 1.0 < w_rare,
+        "{common}: {w_common}, rare: {w_rare}"
+    );
+}

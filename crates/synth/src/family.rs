@@ -5,7 +5,7 @@ use rand::Rng;
 
 use crate::names::N;
 use crate::origins::{Origin, Scheme};
-use crate::util::{pick, weighted};
+use crate::util::{weighted, zipf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sex {
@@ -65,15 +65,20 @@ pub(crate) fn given_name(rng: &mut impl Rng, origin: &Origin, sex: Sex) -> Parts
         Sex::Female => origin.female,
         Sex::Male => origin.male,
     };
-    let first = pick(rng, list);
+    let first = zipf(rng, list, 0.0);
     let mut parts = vec![first];
     if origin.compound_given > 0.0 && rng.random_bool(origin.compound_given) {
-        let second = pick(rng, list);
+        let second = zipf(rng, list, 0.0);
         if second.0 != first.0 {
             parts.push(second);
         }
     }
     Parts(parts)
+}
+
+/// A family name: skewed like given names, but less (half the draws uniform).
+fn family_name(rng: &mut impl Rng, list: &[N]) -> N {
+    zipf(rng, list, 0.5)
 }
 
 /// The family names of a child's parents and where the child's own comes from.
@@ -87,9 +92,9 @@ pub(crate) struct Lineage {
     maternal: Parts,
 }
 
-fn maybe(rng: &mut impl Rng, list: &'static [N], p: f64) -> Parts {
+fn maybe(rng: &mut impl Rng, list: &[N], p: f64) -> Parts {
     if rng.random_bool(p) {
-        Parts::one(pick(rng, list))
+        Parts::one(family_name(rng, list))
     } else {
         Parts::default()
     }
@@ -108,9 +113,9 @@ impl Lineage {
                     let none = Parts::default();
                     (none.clone(), none.clone(), none.clone(), none)
                 } else {
-                    let shared = Parts::one(pick(rng, fam));
+                    let shared = Parts::one(family_name(rng, fam));
                     // Her own family's name; with `mother_keeps` she usually still goes by it.
-                    let maternal = Parts::one(pick(rng, fam));
+                    let maternal = Parts::one(family_name(rng, fam));
                     let mother = if mother_keeps && rng.random_bool(0.85) {
                         maternal.clone()
                     } else {
@@ -120,8 +125,8 @@ impl Lineage {
                 }
             }
             Scheme::Patronymic => {
-                let grandfather = Parts::one(pick(rng, fam));
-                let maternal = Parts::one(pick(rng, fam));
+                let grandfather = Parts::one(family_name(rng, fam));
+                let maternal = Parts::one(family_name(rng, fam));
                 (
                     father_given.clone(),
                     grandfather,
@@ -130,7 +135,7 @@ impl Lineage {
                 )
             }
             Scheme::Spanish => {
-                let [p1, p2, m1, m2] = [0; 4].map(|_| pick(rng, fam));
+                let [p1, p2, m1, m2] = [0; 4].map(|_| family_name(rng, fam));
                 let father = Parts(vec![p1, p2]);
                 let mother = Parts(vec![m1, m2]);
                 (Parts(vec![p1, m1]), father, mother.clone(), mother)
@@ -159,7 +164,7 @@ impl Lineage {
         match self.scheme {
             Scheme::Loose => maybe(rng, origin.family, 0.5),
             Scheme::Shared { optional: true, .. } if self.child.0.is_empty() => Parts::default(),
-            _ => Parts::one(pick(rng, origin.family)),
+            _ => Parts::one(family_name(rng, origin.family)),
         }
     }
 

@@ -187,18 +187,8 @@ pub fn linkage(seed: u64, n: usize, setting: Setting, today: Date) -> LinkageDat
             } else {
                 Sex::Female
             };
-            let mut given = given_name(&mut rng, origin, sex);
-            // Very common names: the first of each list is given far more often.
-            if rng.random_bool(0.12) {
-                let list = if sex == Sex::Male {
-                    origin.male
-                } else {
-                    origin.female
-                };
-                if let Some(first) = list.first() {
-                    given = Parts(vec![*first]);
-                }
-            }
+            // Pools are skewed (util::zipf): the most common names come up very often.
+            let given = given_name(&mut rng, origin, sex);
             // Parents do not give two living children the same first name.
             let first_of = |p: &Parts| p.0.first().map(|n| n.0);
             if used.contains(&first_of(&given)) {

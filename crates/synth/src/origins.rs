@@ -21,10 +21,10 @@ pub(crate) struct Origin {
     /// ISO 3166-1 alpha-2.
     pub nationality: &'static str,
     pub latin_script: bool,
-    pub male: &'static [N],
-    pub female: &'static [N],
+    pub male: &'static Pool,
+    pub female: &'static Pool,
     /// Family names; for [`Scheme::Patronymic`], unused (the male given names serve).
-    pub family: &'static [N],
+    pub family: &'static Pool,
     pub scheme: Scheme,
     /// The child's first language (ISO 639), by weight.
     pub languages: &'static [(&'static str, u32)],
@@ -63,9 +63,9 @@ pub(crate) const ORIGINS: &[(&Origin, u32)] = &[
 pub(crate) const SYRIA: Origin = Origin {
     nationality: "SY",
     latin_script: false,
-    male: ARABIC_MALE,
-    female: ARABIC_FEMALE,
-    family: SYRIAN_FAMILY,
+    male: &P_ARABIC_MALE,
+    female: &P_ARABIC_FEMALE,
+    family: &P_SYRIAN_FAMILY,
     scheme: Scheme::Shared {
         mother_keeps: true,
         optional: false,
@@ -81,9 +81,9 @@ pub(crate) const SYRIA: Origin = Origin {
 pub(crate) const IRAQ: Origin = Origin {
     nationality: "IQ",
     latin_script: false,
-    male: ARABIC_MALE,
-    female: ARABIC_FEMALE,
-    family: IRAQI_FAMILY,
+    male: &P_ARABIC_MALE,
+    female: &P_ARABIC_FEMALE,
+    family: &P_IRAQI_FAMILY,
     scheme: Scheme::Shared {
         mother_keeps: true,
         optional: false,
@@ -99,9 +99,9 @@ pub(crate) const IRAQ: Origin = Origin {
 pub(crate) const AFGHANISTAN: Origin = Origin {
     nationality: "AF",
     latin_script: false,
-    male: AFGHAN_MALE,
-    female: AFGHAN_FEMALE,
-    family: AFGHAN_FAMILY,
+    male: &P_AFGHAN_MALE,
+    female: &P_AFGHAN_FEMALE,
+    family: &P_AFGHAN_FAMILY,
     scheme: Scheme::Shared {
         mother_keeps: true,
         optional: true,
@@ -121,9 +121,9 @@ pub(crate) const AFGHANISTAN: Origin = Origin {
 pub(crate) const ERITREA: Origin = Origin {
     nationality: "ER",
     latin_script: false,
-    male: TIGRINYA_MALE,
-    female: TIGRINYA_FEMALE,
-    family: TIGRINYA_MALE,
+    male: &P_TIGRINYA_MALE,
+    female: &P_TIGRINYA_FEMALE,
+    family: &P_TIGRINYA_MALE,
     scheme: Scheme::Patronymic,
     languages: &[("ti", 1)],
     extra_languages: &[("ar", 0.1), ("en", 0.15), ("it", 0.1)],
@@ -140,9 +140,9 @@ pub(crate) const ERITREA: Origin = Origin {
 pub(crate) const UKRAINE: Origin = Origin {
     nationality: "UA",
     latin_script: false,
-    male: UKRAINIAN_MALE,
-    female: UKRAINIAN_FEMALE,
-    family: UKRAINIAN_FAMILY,
+    male: &P_UKRAINIAN_MALE,
+    female: &P_UKRAINIAN_FEMALE,
+    family: &P_UKRAINIAN_FAMILY,
     scheme: Scheme::Shared {
         mother_keeps: false,
         optional: false,
@@ -165,9 +165,9 @@ const CENTRAL_AMERICAN_DISPLACEMENT: &[(&str, u32)] = &[
 pub(crate) const HONDURAS: Origin = Origin {
     nationality: "HN",
     latin_script: true,
-    male: CENTRAL_AMERICAN_MALE,
-    female: CENTRAL_AMERICAN_FEMALE,
-    family: CENTRAL_AMERICAN_FAMILY,
+    male: &P_CENTRAL_AMERICAN_MALE,
+    female: &P_CENTRAL_AMERICAN_FEMALE,
+    family: &P_CENTRAL_AMERICAN_FAMILY,
     scheme: Scheme::Spanish,
     languages: &[("es", 1)],
     extra_languages: &[("en", 0.05)],
@@ -180,9 +180,9 @@ pub(crate) const HONDURAS: Origin = Origin {
 pub(crate) const GUATEMALA: Origin = Origin {
     nationality: "GT",
     latin_script: true,
-    male: CENTRAL_AMERICAN_MALE,
-    female: CENTRAL_AMERICAN_FEMALE,
-    family: CENTRAL_AMERICAN_FAMILY,
+    male: &P_CENTRAL_AMERICAN_MALE,
+    female: &P_CENTRAL_AMERICAN_FEMALE,
+    family: &P_CENTRAL_AMERICAN_FAMILY,
     scheme: Scheme::Spanish,
     languages: &[("es", 7), ("quc", 2), ("mam", 1)],
     extra_languages: &[("es", 0.3)],
@@ -195,9 +195,9 @@ pub(crate) const GUATEMALA: Origin = Origin {
 pub(crate) const EL_SALVADOR: Origin = Origin {
     nationality: "SV",
     latin_script: true,
-    male: CENTRAL_AMERICAN_MALE,
-    female: CENTRAL_AMERICAN_FEMALE,
-    family: CENTRAL_AMERICAN_FAMILY,
+    male: &P_CENTRAL_AMERICAN_MALE,
+    female: &P_CENTRAL_AMERICAN_FEMALE,
+    family: &P_CENTRAL_AMERICAN_FAMILY,
     scheme: Scheme::Spanish,
     languages: &[("es", 1)],
     extra_languages: &[("en", 0.05)],
@@ -210,9 +210,9 @@ pub(crate) const EL_SALVADOR: Origin = Origin {
 pub(crate) const VENEZUELA: Origin = Origin {
     nationality: "VE",
     latin_script: true,
-    male: VENEZUELAN_MALE,
-    female: VENEZUELAN_FEMALE,
-    family: VENEZUELAN_FAMILY,
+    male: &P_VENEZUELAN_MALE,
+    female: &P_VENEZUELAN_FEMALE,
+    family: &P_VENEZUELAN_FAMILY,
     scheme: Scheme::Spanish,
     languages: &[("es", 1)],
     extra_languages: &[("en", 0.03)],
@@ -236,9 +236,9 @@ const WEST_AFRICAN_DISPLACEMENT: &[(&str, u32)] = &[
 pub(crate) const GUINEA: Origin = Origin {
     nationality: "GN",
     latin_script: true,
-    male: WEST_AFRICAN_MALE,
-    female: WEST_AFRICAN_FEMALE,
-    family: WEST_AFRICAN_FAMILY,
+    male: &P_WEST_AFRICAN_MALE,
+    female: &P_WEST_AFRICAN_FEMALE,
+    family: &P_WEST_AFRICAN_FAMILY,
     scheme: Scheme::Shared {
         mother_keeps: true,
         optional: false,
@@ -254,9 +254,9 @@ pub(crate) const GUINEA: Origin = Origin {
 pub(crate) const MALI: Origin = Origin {
     nationality: "ML",
     latin_script: true,
-    male: WEST_AFRICAN_MALE,
-    female: WEST_AFRICAN_FEMALE,
-    family: WEST_AFRICAN_FAMILY,
+    male: &P_WEST_AFRICAN_MALE,
+    female: &P_WEST_AFRICAN_FEMALE,
+    family: &P_WEST_AFRICAN_FAMILY,
     scheme: Scheme::Shared {
         mother_keeps: true,
         optional: false,
@@ -272,9 +272,9 @@ pub(crate) const MALI: Origin = Origin {
 pub(crate) const SOUTH_SUDAN: Origin = Origin {
     nationality: "SS",
     latin_script: true,
-    male: SOUTH_SUDANESE_MALE,
-    female: SOUTH_SUDANESE_FEMALE,
-    family: SOUTH_SUDANESE_MALE,
+    male: &P_SOUTH_SUDANESE_MALE,
+    female: &P_SOUTH_SUDANESE_FEMALE,
+    family: &P_SOUTH_SUDANESE_MALE,
     scheme: Scheme::Patronymic,
     languages: &[("din", 5), ("nus", 3), ("pga", 2)],
     extra_languages: &[("en", 0.4), ("pga", 0.2)],
@@ -287,9 +287,9 @@ pub(crate) const SOUTH_SUDAN: Origin = Origin {
 pub(crate) const MYANMAR: Origin = Origin {
     nationality: "MM",
     latin_script: true,
-    male: ROHINGYA_MALE,
-    female: ROHINGYA_FEMALE,
-    family: ROHINGYA_FAMILY,
+    male: &P_ROHINGYA_MALE,
+    female: &P_ROHINGYA_FEMALE,
+    family: &P_ROHINGYA_FAMILY,
     scheme: Scheme::Loose,
     languages: &[("rhg", 1)],
     extra_languages: &[("my", 0.1), ("bn", 0.1)],
