@@ -158,6 +158,22 @@ pub(crate) struct Rule(Vec<Part>, pub(crate) usize);
 /// names; for a common name the pair count would grow with the square of the data.
 const LOOSE_SHRINK: usize = 8;
 
+/// The rules of the incremental index: the batch rules, and each name part alone. One query
+/// reads only posting lists short enough (see `index::MAX_POSTING`), so a given name alone
+/// costs nothing when common and finds the child whose age the relative guessed years off (a
+/// pair no batch rule can afford to block) when rare.
+pub(crate) fn query_rules(comps: &[Comparison]) -> Vec<Rule> {
+    let mut out = rules(comps);
+    for c in comps {
+        match c.what {
+            What::Given => out.push(Rule(vec![Part::Given], MAX_BLOCK)),
+            What::Family => out.push(Rule(vec![Part::Family], MAX_BLOCK)),
+            _ => {}
+        }
+    }
+    out
+}
+
 pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     let has = |w: fn(&What) -> bool| comps.iter().any(|c| w(&c.what));
     let given = has(|w| matches!(w, What::Given));

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::block::{Rule, rules};
+use crate::block::{Rule, query_rules};
 use crate::model::{FieldWeight, Params, Scorer, Tf, probability};
 use crate::prepare::{Interner, Normalised, Prepared, Source, Strs, normalise, sources};
 use crate::schema::{Record, Schema};
@@ -48,7 +48,7 @@ impl Index {
     pub fn new(params: Params) -> Result<Self, MatchError> {
         let scorer = Scorer::new(&params)?;
         let schema = params.schema.clone();
-        let rules = rules(&scorer.comps);
+        let rules = query_rules(&scorer.comps);
         let tf = Tf::new(scorer.comps.len());
         Ok(Self {
             sources: sources(&schema),

@@ -249,3 +249,39 @@ fn agreeing_on_a_very_common_name_weighs_less_than_on_a_rare_one() {
         "{common}: {w_common}, rare: {w_rare}"
     );
 }
+
+#[test]
+fn the_index_finds_a_rare_name_whose_age_was_guessed_years_off() {
+    let (_, recs) = data();
+    let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+    let mut index = Index::new(job.train(&Silent)).unwrap();
+    index.extend(&recs).unwrap();
+    let text = |s: &str| Value::Text(s.into());
+    let on = Ymd::day(2025, 6, 1).unwrap();
+    let child = Record {
+        id: "child".into(),
+        values: vec![
+            text("Zebulonia"),
+            text("Quentaraz"),
+            Value::Missing,
+            Value::Missing,
+            Value::Missing,
+            text("female"),
+            Value::Missing,
+            Value::Age { years: 9.0, on },
+            text("SY"),
+            Value::Missing,
+        ],
+    };
+    index.upsert(&child).unwrap();
+    // A relative's request: the rare given name only, no parent, an age three years off.
+    let mut asked = child.clone();
+    asked.id = "request".into();
+    asked.values[1] = Value::Missing;
+    asked.values[7] = Value::Age { years: 12.0, on };
+    let top = index.top_k(&asked, 10).unwrap();
+    assert!(
+        top.iter().any(|c| c.id == "child"),
+        "no rule but the names alone can find it: {top:?}"
+    );
+}
