@@ -118,6 +118,29 @@ async fn a_canary_name_is_in_no_byte_of_the_database_its_wal_a_backup_or_the_log
         .unwrap();
     assert_eq!(read["given_name"], CANARY);
     assert_eq!(read["family"][0]["contact"], CANARY_PHONE);
+    // A name search (the name in the URL) and a duplicate check (in the body) find the child
+    // through the in-memory index; neither leaves the name in the log or the database.
+    let found: serde_json::Value = c
+        .get(format!("{base}/api/v1/cases?q={CANARY}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["id"], id, "{found}");
+    let dups: serde_json::Value = c
+        .post(format!("{base}/api/v1/cases/duplicates"))
+        .bearer_auth(&token)
+        .json(&json!({"given_name": CANARY, "family_name": "Haddad", "sex": "female"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dups["items"][0]["case"]["id"], id, "{dups}");
 
     let backup = tmp.path().join("backup.db");
     let out = haven(&dir, &["backup", "--out", backup.to_str().unwrap()]);
