@@ -11,4 +11,5 @@ mod audit_chain;
 mod backup;
 mod cases;
 mod casework;
+mod reports;
 mod tracing;
