@@ -7,6 +7,7 @@ mod cases;
 mod casework;
 mod matrix;
 mod postgres;
+mod reports;
 mod security;
 mod tracing;
 
