@@ -133,29 +133,13 @@ pub async fn report(
         by: params.get("by").map_or("", String::as_str),
         threshold,
     };
-    let (request, settings) = query::parse(&ask, &settings(&state)).map_err(problems)?;
-    let purpose = ReportPurpose {
-        export: format.is_some(),
-        area: request.indicators.first().map(|i| i.area.number()),
-        indicators: request
-            .indicators
-            .iter()
-            .map(|i| i.code.to_string())
-            .collect(),
-        from: Some(from),
-        to: Some(to),
-        tables: request
-            .tables
-            .iter()
-            .map(|t| t.iter().map(|d| d.name()).collect::<Vec<_>>().join(","))
-            .collect(),
-        format: params.get("format").cloned(),
-    };
-    let facts = state
-        .store
-        .report_facts(Some(&user.actor), &purpose)
-        .await?;
-    let report = run(facts, request, settings).await?;
+    let report = report_for(
+        &state,
+        &user.actor,
+        &ask,
+        params.get("format").map(String::as_str),
+    )
+    .await?;
     let Some(format) = format else {
         return Ok(no_store(Json(report).into_response()));
     };
@@ -174,7 +158,7 @@ pub async fn report(
     };
     let name = format!(
         "haven-area{}-{}-{}.{ext}",
-        purpose.area.unwrap_or(0),
+        report.tables.first().map_or(0, |t| t.area),
         format_date(from),
         format_date(to)
     );
@@ -185,6 +169,46 @@ pub async fn report(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(no_store(resp))
+}
+
+/// The report `ask` asks for over `actor`'s scope, audited as a view: for pages (the
+/// dashboard) that draw it with `haven_report::chart`. Bad parameters are a 422 naming each.
+pub async fn view_report(
+    state: &AppState,
+    actor: &Actor,
+    ask: &Ask<'_>,
+) -> Result<Report, ApiError> {
+    report_for(state, actor, ask, None).await
+}
+
+/// Parses, reads the facts (scoped and audited by the store: an export when `format` is
+/// given) and computes.
+async fn report_for(
+    state: &AppState,
+    actor: &Actor,
+    ask: &Ask<'_>,
+    format: Option<&str>,
+) -> Result<Report, ApiError> {
+    let (request, settings) = query::parse(ask, &settings(state)).map_err(problems)?;
+    let purpose = ReportPurpose {
+        export: format.is_some(),
+        area: request.indicators.first().map(|i| i.area.number()),
+        indicators: request
+            .indicators
+            .iter()
+            .map(|i| i.code.to_string())
+            .collect(),
+        from: Some(ask.from),
+        to: Some(ask.to),
+        tables: request
+            .tables
+            .iter()
+            .map(|t| t.iter().map(|d| d.name()).collect::<Vec<_>>().join(","))
+            .collect(),
+        format: format.map(str::to_string),
+    };
+    let facts = state.store.report_facts(Some(actor), &purpose).await?;
+    run(facts, request, settings).await
 }
 
 /// Aggregates are still data about children: never kept by a browser or a proxy.
