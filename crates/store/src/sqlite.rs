@@ -2744,8 +2744,11 @@ impl Store for SqliteStore {
                 .bind(now.clone())
         };
         let mut conn = self.readers.get().await;
+        // One read transaction: the three reads see one snapshot of the WAL, so an incident
+        // cannot name a case the first read missed.
+        let mut tx = conn.begin().await?;
         let cases = bind(format!("SELECT * FROM cases WHERE {clause}"))
-            .fetch_all(&mut *conn)
+            .fetch_all(&mut *tx)
             .await?
             .iter()
             .map(|row| work_from_row(row, &self.sealer))
@@ -2755,7 +2758,7 @@ impl Store for SqliteStore {
                AND (case_id IN ({in_scope})
                     OR id IN (SELECT item_id FROM case_item_links WHERE case_id IN ({in_scope})))"
         ))
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(|row| item_from_row(row, &self.sealer))
@@ -2763,11 +2766,12 @@ impl Store for SqliteStore {
         let links = bind(format!(
             "SELECT item_id, case_id FROM case_item_links WHERE case_id IN ({in_scope})"
         ))
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(|row| Ok((uuid_col(row, "item_id")?, CaseId(uuid_col(row, "case_id")?))))
         .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await?;
         drop(conn);
         let facts = reporting::build_facts(&cases, &items, &links)?;
         self.append_audit(reporting::report_event(
