@@ -187,6 +187,34 @@ pub fn build_facts(
     Ok(facts)
 }
 
+/// Removes from a stored case body (before it is opened) what no report reads: the child's
+/// and the family's names and contacts, specific needs, certificate and document numbers, the
+/// legal status. Reports then never decrypt a name.
+pub fn strip_unreported(body: &mut Value) {
+    if let Value::Object(doc) = body {
+        for key in [
+            "given_name",
+            "family_name",
+            "other_names",
+            "family",
+            "specific_needs",
+        ] {
+            doc.remove(key);
+        }
+        if let Some(Value::Object(li)) = doc.get_mut("legal_identity") {
+            li.remove("legal_status");
+            if let Some(Value::Object(b)) = li.get_mut("birth_registration") {
+                b.remove("certificate_number");
+            }
+            if let Some(Value::Array(docs)) = li.get_mut("documents") {
+                for d in docs.iter_mut().filter_map(Value::as_object_mut) {
+                    d.remove("number");
+                }
+            }
+        }
+    }
+}
+
 /// One case as the engine sees it. Times are taken to the day: the assessment records only the
 /// day it was completed, so registration counts from midnight of its day too (a high-risk case
 /// registered and assessed the same or the next day is within a 24-hour response time).
@@ -743,6 +771,35 @@ mod tests {
         );
         assert_eq!(i.children[0].sex, Some(Sex::Male));
         assert_eq!(i.setting.map(|s| facts.name(s)), Some("school"));
+    }
+
+    #[test]
+    fn what_reports_never_read_is_removed_before_opening_and_the_rest_still_maps() {
+        let mut body = json!({
+            "given_name": "Zqxamal", "family_name": "Qwertyan", "other_names": ["Zq"],
+            "date_of_birth": "2014-02", "specific_needs": ["SC-UC"],
+            "family": [{"relation": "mother", "given_name": "Mama", "contact": "+000"}],
+            "legal_identity": {"birth_registration": {"status": "registered", "certificate_number": "X1"},
+                               "documents": [{"type": "passport", "number": "P123"}],
+                               "legal_status": {"status": "asylum_seeker"}},
+            "route": {"drivers": ["conflict"]}
+        });
+        strip_unreported(&mut body);
+        let text = body.to_string();
+        for secret in [
+            "Zqxamal", "Qwertyan", "Mama", "+000", "X1", "P123", "SC-UC", "asylum",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        let w = work(body, None);
+        let mut facts = Facts::new();
+        let c = case_facts(&mut facts, &w, &[]);
+        assert!(c.born.is_some() && c.has_identity_documents);
+        assert_eq!(
+            c.birth_registration,
+            Some(BirthRegistrationStatus::Registered)
+        );
+        assert_eq!(c.reasons_for_leaving.len(), 1);
     }
 
     fn pledge_doc_json(v: Value) -> PledgeDoc {

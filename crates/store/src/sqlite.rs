@@ -2751,7 +2751,7 @@ impl Store for SqliteStore {
             .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|row| work_from_row(row, &self.sealer))
+            .map(|row| report_work_from_row(row, &self.sealer))
             .collect::<StoreResult<Vec<_>>>()?;
         let items = bind(format!(
             "SELECT * FROM case_items WHERE kind IN ('referral', 'incident')
@@ -2889,6 +2889,14 @@ impl Store for SqliteStore {
 }
 
 // --- Reports and pledges: rows ---------------------------------------------------------------------
+
+/// A case with its workflow as reports read it (names never opened: `into_case_for_report`).
+fn report_work_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<CaseWork> {
+    let case = record_from_row(row)?.into_case_for_report(sealer)?;
+    let stored: Option<String> = col(row, "workflow")?;
+    let workflow = casework::open_workflow(sealer, &case, stored.as_deref())?;
+    Ok(CaseWork { case, workflow })
+}
 
 fn pledge_from_row(row: &SqliteRow) -> StoreResult<PledgeRecord> {
     let id = uuid_col(row, "id")?;
