@@ -28,6 +28,32 @@ pub struct FileConfig {
     /// `[casework]`: which steps need a supervisor's approval, response times by risk level.
     #[serde(default)]
     pub casework: haven_domain::casework::Settings,
+    /// `[reports]`: small-cell suppression.
+    #[serde(default)]
+    pub reports: ReportsConfig,
+}
+
+/// `[reports]` in `haven.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// Counts from 1 to this are suppressed in every report (default 4; below 1 is refused).
+    pub threshold: Option<i64>,
+}
+
+impl FileConfig {
+    /// The report engine's settings: the threshold from `[reports]`, the high-risk response
+    /// time from `[casework]`.
+    pub fn report_settings(&self) -> anyhow::Result<haven_report::Settings> {
+        let mut s = haven_report::Settings::default();
+        if let Some(t) = self.reports.threshold {
+            s = s
+                .with_threshold(t)
+                .with_context(|| "[reports] threshold in haven.toml")?;
+        }
+        s.high_risk_assessment_hours = self.casework.tasks.high.assessment_within_hours;
+        Ok(s)
+    }
 }
 
 impl FileConfig {
@@ -90,4 +116,28 @@ fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
 #[cfg(not(unix))]
 fn restrict(_path: &Path, _mode: u32) -> anyhow::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_report_threshold_comes_from_haven_toml_and_below_one_is_refused() {
+        assert_eq!(
+            FileConfig::default().report_settings().unwrap().threshold(),
+            4
+        );
+        let f: FileConfig = toml::from_str("[reports]\nthreshold = 6\n").unwrap();
+        assert_eq!(f.report_settings().unwrap().threshold(), 6);
+        let f: FileConfig = toml::from_str("[reports]\nthreshold = 0\n").unwrap();
+        let e = format!("{:#}", f.report_settings().unwrap_err());
+        assert!(
+            e.contains("[reports] threshold") && e.contains("at least 1"),
+            "{e}"
+        );
+        assert!(toml::from_str::<FileConfig>("[reports]\nthreshhold = 6\n").is_err());
+    }
 }

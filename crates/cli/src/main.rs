@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod keys;
 mod matching;
+mod report;
 mod setup;
 
 use std::io::IsTerminal;
@@ -118,6 +119,8 @@ enum Command {
     },
     /// Find the same person across CSV files or within one (--config names the fields)
     Match(matching::MatchArgs),
+    /// Aggregates for one commitment area (suppressed), as CSV, HXL, XLSX or JSON; audited
+    Report(report::ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -469,6 +472,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { out } => backup(&settings, &out).await?,
         Command::Match(_) => {}
+        Command::Report(args) => report::run(args, &settings).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -563,6 +567,7 @@ async fn serve(
             .file
             .trust_forwarded_for
             .unwrap_or(defaults.trust_forwarded_for),
+        reports: settings.file.report_settings()?,
         casework: settings.file.casework,
         ..defaults
     };

@@ -50,6 +50,7 @@ permissions! {
     RecordExport = "record.export": "export records with personal data",
     ReportRead = "report.read": "see aggregate reports",
     ReportExport = "report.export": "export aggregate reports",
+    PledgeManage = "pledge.manage": "record and change commitments (pledges) in the tracker",
     UserManage = "user.manage": "create, disable and change users",
     GroupManage = "group.manage": "create groups and set their members",
     RoleManage = "role.manage": "create and edit roles",
@@ -394,7 +395,7 @@ pub fn seeded_roles() -> Vec<RoleSpec> {
         role(
             DATA_OFFICER,
             "Reports on the commitments from aggregates; never sees a child's record",
-            &[ReportRead, ReportExport],
+            &[ReportRead, ReportExport, PledgeManage],
             ScopeLevel::Agency,
             &[],
         ),

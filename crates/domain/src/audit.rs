@@ -65,6 +65,14 @@ pub enum AuditAction {
     Backup,
     AuditVerify,
     AuthorizationFailure,
+    /// Aggregates seen (details: area, indicators, period, dimensions; never case ids).
+    ReportView,
+    /// Aggregates downloaded (CSV, HXL, XLSX, JSON file) or written by `haven report`.
+    ReportExport,
+    PledgeCreate,
+    PledgeUpdate,
+    PledgeView,
+    PledgeList,
 }
 
 impl AuditAction {
@@ -121,6 +129,12 @@ impl AuditAction {
             Self::Backup => "backup",
             Self::AuditVerify => "audit.verify",
             Self::AuthorizationFailure => "authorization.failure",
+            Self::ReportView => "report.view",
+            Self::ReportExport => "report.export",
+            Self::PledgeCreate => "pledge.create",
+            Self::PledgeUpdate => "pledge.update",
+            Self::PledgeView => "pledge.view",
+            Self::PledgeList => "pledge.list",
         }
     }
 }

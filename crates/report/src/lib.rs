@@ -6,11 +6,13 @@
 //! number that leaves this crate has gone through [`suppress`].
 
 pub mod catalogue;
+pub mod chart;
 pub mod dims;
 pub mod engine;
 pub mod error;
 pub mod facts;
 pub mod output;
+pub mod query;
 pub mod suppress;
 pub mod synth;
 pub mod table;

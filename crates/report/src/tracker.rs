@@ -18,6 +18,8 @@ use time::Date;
 
 use crate::catalogue::{Area, Better, indicator};
 use crate::error::ReportError;
+use crate::table::{Report, Value};
+use haven_domain::dates::format_date;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -171,6 +173,32 @@ pub fn status(pledge: &Pledge, current: f64, today: Date) -> Status {
     progress(pledge, current, today).status
 }
 
+/// The window a pledge's current value is read over on `today`: the 365 days ending today. A
+/// stock (children in detention now, open tracing requests) is its value on `today`; a flow
+/// (reunifications, detention placements) is counted over that year.
+pub fn current_window(today: Date) -> (Date, Date) {
+    (today - time::Duration::days(364), today)
+}
+
+/// The headline value of indicator `code` in `report`: the total over the whole window (a count,
+/// a percentage or a median), `None` when it was suppressed or not computed.
+pub fn headline(report: &Report, code: &str) -> Option<f64> {
+    let (from, to) = (format_date(report.from), format_date(report.to));
+    report
+        .tables
+        .iter()
+        // An implied breakdown (open cases by risk) is a dimension of every table: its margin
+        // (every label at total) is the headline.
+        .filter(|t| t.indicator == code)
+        .flat_map(|t| &t.rows)
+        .find(|r| r.labels.iter().all(Option::is_none) && r.date_start == from && r.date_end == to)
+        .and_then(|r| match &r.value {
+            Value::Count { count } => count.map(|c| c as f64),
+            Value::Percent { percent, .. } => *percent,
+            Value::MedianDays { median, .. } => *median,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +259,29 @@ mod tests {
         };
         assert_eq!(status(&hold, 0.0, mid), Status::OnTrack);
         assert_eq!(status(&hold, 2.0, mid), Status::OffTrack);
+    }
+
+    #[test]
+    fn the_headline_is_the_whole_windows_total_and_none_when_suppressed() {
+        use crate::engine::{Request, Settings, compute};
+        let today = date!(2026 - 06 - 30);
+        let (from, to) = current_window(today);
+        assert_eq!(from, date!(2025 - 07 - 01));
+        let facts = crate::synth::generate(2_000, 7, today);
+        let ind = indicator("prot_open_cases").unwrap();
+        let req = Request::new(from, to, vec![ind], vec![]).unwrap();
+        let report = compute(&facts, &req, &Settings::default()).unwrap();
+        let open = headline(&report, "prot_open_cases").unwrap();
+        let direct = facts.cases.iter().filter(|c| c.open_on(to)).count();
+        assert_eq!(open, direct as f64);
+        assert_eq!(headline(&report, "det_placements"), None, "not computed");
+        let few = crate::synth::generate(2, 7, today);
+        let report = compute(&few, &req, &Settings::default()).unwrap();
+        let v = headline(&report, "prot_open_cases");
+        assert!(
+            v.is_none() || v == Some(0.0),
+            "{v:?}: 1 to 4 is never published"
+        );
     }
 
     #[test]

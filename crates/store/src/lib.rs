@@ -14,6 +14,7 @@ pub mod door;
 pub mod error;
 pub mod matcher;
 pub mod postgres;
+pub mod reporting;
 mod rows;
 mod scope;
 pub mod sealing;
@@ -42,6 +43,7 @@ use time::Duration;
 
 pub use casework::CaseWork;
 pub use error::{StoreError, StoreResult};
+pub use reporting::{PledgeDoc, PledgeRecord, ReportPurpose};
 pub use sealing::Sealer;
 pub use types::*;
 
@@ -465,6 +467,37 @@ pub trait Store: Send + Sync {
     /// A consistent copy of the whole database, taken while the server runs. SQLite only: on
     /// PostgreSQL use pg_dump ([`StoreError::Unsupported`]).
     async fn backup_to(&self, path: &Path) -> StoreResult<()>;
+
+    // --- Reports and pledges (issue 7; shared logic in `reporting`) -----------------------------
+
+    /// The report facts of every case in the actor's scope (every case for the console, `by:
+    /// None`), with their referrals and the incidents linked to them: codes, dates and counts,
+    /// no name and no id. Needs `report.read` (and `report.export` when `purpose.export`).
+    /// Audited as ONE `report.view`/`report.export` entry naming what was asked, not the cases.
+    async fn report_facts(
+        &self,
+        by: Option<&Actor>,
+        purpose: &ReportPurpose,
+    ) -> StoreResult<haven_report::Facts>;
+
+    /// Records a pledge (needs `pledge.manage`): the pledge, its history and audit entries in one
+    /// transaction. Bad fields are [`StoreError::Invalid`], each named.
+    async fn create_pledge(&self, actor: &Actor, doc: PledgeDoc) -> StoreResult<PledgeRecord>;
+
+    /// A JSON merge patch of a pledge at `expected_version` (else [`StoreError::Conflict`]).
+    async fn update_pledge(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        expected_version: i64,
+        patch: &serde_json::Value,
+    ) -> StoreResult<PledgeRecord>;
+
+    /// One pledge (needs `report.read`). Audited.
+    async fn get_pledge(&self, actor: &Actor, id: uuid::Uuid) -> StoreResult<Option<PledgeRecord>>;
+
+    /// Every pledge, oldest first (needs `report.read`). Audited.
+    async fn pledges(&self, actor: &Actor) -> StoreResult<Vec<PledgeRecord>>;
 }
 
 /// Opens (creating and migrating as needed) the database named by `url`; `sealer` encrypts and

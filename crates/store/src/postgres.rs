@@ -39,6 +39,7 @@ use crate::casework::{self, CaseWork, CaseworkWrite};
 use crate::door::{self, CaseWrite, DetentionSync, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
 use crate::matcher::{self, Matcher};
+use crate::reporting::{self, PledgeDoc, PledgeRecord, ReportPurpose};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
@@ -2690,4 +2691,216 @@ impl Store for PgStore {
             "on PostgreSQL, back up with pg_dump".into(),
         ))
     }
+
+    // --- Reports and pledges ----------------------------------------------------------------------
+
+    async fn report_facts(
+        &self,
+        by: Option<&Actor>,
+        purpose: &ReportPurpose,
+    ) -> StoreResult<haven_report::Facts> {
+        reporting::check_report(by, purpose)?;
+        let (level, agency, user) = reporting::reach(by);
+        let now = self.now();
+        let clause = scope::clause(Params::Postgres, Table::Cases, level, 1);
+        let in_scope = format!("SELECT id FROM cases WHERE {clause}");
+        let bind = |sql: String| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(agency.0)
+                .bind(user.0)
+                .bind(now)
+        };
+        // One snapshot for the three reads, so an incident cannot name a case the first missed.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let cases = bind(format!("SELECT * FROM cases WHERE {clause}"))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| report_work_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let items = bind(format!(
+            "SELECT * FROM case_items WHERE kind IN ('referral', 'incident')
+               AND (case_id IN ({in_scope})
+                    OR id IN (SELECT item_id FROM case_item_links WHERE case_id IN ({in_scope})))"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| item_from_row(row, &self.sealer))
+        .collect::<StoreResult<Vec<_>>>()?;
+        let links = bind(format!(
+            "SELECT item_id, case_id FROM case_item_links WHERE case_id IN ({in_scope})"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                col::<_, Uuid>(row, "item_id")?,
+                CaseId(col(row, "case_id")?),
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await?;
+        let facts = reporting::build_facts(&cases, &items, &links)?;
+        self.append_audit(reporting::report_event(
+            by,
+            purpose,
+            facts.cases.len(),
+            facts.incidents.len(),
+        ))
+        .await?;
+        Ok(facts)
+    }
+
+    async fn create_pledge(&self, actor: &Actor, doc: PledgeDoc) -> StoreResult<PledgeRecord> {
+        let now = self.now();
+        let write = reporting::prepare_pledge_create(actor, doc, now)?;
+        let r = &write.record;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO pledges (id, version, agency_id, created_by, created_at, updated_at, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(r.id)
+        .bind(r.version)
+        .bind(r.agency_id.0)
+        .bind(r.created_by.0)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(reporting::pledge_body(&r.doc)?)
+        .execute(&mut *tx)
+        .await?;
+        write_pledge_history(&mut tx, &write).await?;
+        append_audit_in(&mut tx, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn update_pledge(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        expected_version: i64,
+        patch: &serde_json::Value,
+    ) -> StoreResult<PledgeRecord> {
+        authorize(actor, Permission::PledgeManage)?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let current = sqlx::query("SELECT * FROM pledges WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| pledge_from_row(&row))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let Some(write) =
+            reporting::prepare_pledge_update(actor, &current, expected_version, patch, now)?
+        else {
+            tx.rollback().await?;
+            return Ok(current);
+        };
+        let r = &write.record;
+        sqlx::query(
+            "UPDATE pledges SET version = $1, updated_at = $2, body = $3 WHERE id = $4 AND version = $5",
+        )
+        .bind(r.version)
+        .bind(r.updated_at)
+        .bind(reporting::pledge_body(&r.doc)?)
+        .bind(r.id)
+        .bind(current.version)
+        .execute(&mut *tx)
+        .await?;
+        write_pledge_history(&mut tx, &write).await?;
+        append_audit_in(&mut tx, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn get_pledge(&self, actor: &Actor, id: uuid::Uuid) -> StoreResult<Option<PledgeRecord>> {
+        reporting::check_pledge_read(actor)?;
+        let found = sqlx::query("SELECT * FROM pledges WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| pledge_from_row(&row))
+            .transpose()?;
+        if found.is_some() {
+            self.append_audit(door::read_event(
+                actor,
+                AuditAction::PledgeView,
+                reporting::PLEDGE,
+                &[id.to_string()],
+            ))
+            .await?;
+        }
+        Ok(found)
+    }
+
+    async fn pledges(&self, actor: &Actor) -> StoreResult<Vec<PledgeRecord>> {
+        reporting::check_pledge_read(actor)?;
+        let found = sqlx::query("SELECT * FROM pledges ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(pledge_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<String> = found.iter().map(|p| p.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::PledgeList,
+            reporting::PLEDGE,
+            &ids,
+        ))
+        .await?;
+        Ok(found)
+    }
+}
+
+// --- Reports and pledges: rows ---------------------------------------------------------------------
+
+/// A case with its workflow as reports read it (names never opened: `into_case_for_report`).
+fn report_work_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<CaseWork> {
+    let case = record_from_row(row)?.into_case_for_report(sealer)?;
+    let stored: Option<String> = col(row, "workflow")?;
+    let workflow = casework::open_workflow(sealer, &case, stored.as_deref())?;
+    Ok(CaseWork { case, workflow })
+}
+
+fn pledge_from_row(row: &PgRow) -> StoreResult<PledgeRecord> {
+    let id: Uuid = col(row, "id")?;
+    Ok(PledgeRecord {
+        id,
+        version: col(row, "version")?,
+        agency_id: AgencyId(col(row, "agency_id")?),
+        created_by: UserId(col(row, "created_by")?),
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        doc: reporting::pledge_doc(&col::<_, String>(row, "body")?, id)?,
+    })
+}
+
+/// A pledge's history entry (plain JSON: a pledge holds nothing classified).
+async fn write_pledge_history(
+    conn: &mut PgConnection,
+    write: &reporting::PledgeWrite,
+) -> StoreResult<()> {
+    let h = &write.history;
+    sqlx::query(
+        "INSERT INTO record_history (record_type, record_id, version, at, actor_id, action, changes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(reporting::PLEDGE)
+    .bind(write.record.id)
+    .bind(h.version)
+    .bind(h.at)
+    .bind(h.actor_id.0)
+    .bind(&h.action)
+    .bind(write.changes_json()?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

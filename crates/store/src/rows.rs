@@ -139,10 +139,23 @@ impl RawRecord {
         sealer: &Sealer,
         parse_status: fn(&str) -> Result<S, String>,
     ) -> StoreResult<(D, S)> {
+        self.decode_without(kind, sealer, parse_status, |_| {})
+    }
+
+    /// Like `decode`, with `drop` removing parts of the stored body before anything is opened:
+    /// what it removes is never decrypted.
+    fn decode_without<D: DeserializeOwned, S>(
+        &self,
+        kind: RecordKind,
+        sealer: &Sealer,
+        parse_status: fn(&str) -> Result<S, String>,
+        drop: impl FnOnce(&mut serde_json::Value),
+    ) -> StoreResult<(D, S)> {
         let corrupt =
             |e: String| StoreError::Corrupt(format!("{} {}: body: {e}", kind.as_str(), self.id));
         let mut body: serde_json::Value =
             serde_json::from_str(&self.body).map_err(|e| corrupt(e.to_string()))?;
+        drop(&mut body);
         sealer.open_doc(kind, self.id, &mut body)?;
         let doc: D = serde_json::from_value(body).map_err(|e| corrupt(shape(&e)))?;
         let status = parse_status(&self.status).map_err(|e| {
@@ -154,6 +167,28 @@ impl RawRecord {
     pub fn into_case(self, sealer: &Sealer) -> StoreResult<CaseRecord> {
         let (doc, status) =
             self.decode::<CaseDoc, _>(RecordKind::Case, sealer, CaseStatus::parse)?;
+        Ok(CaseRecord {
+            id: CaseId(self.id),
+            version: self.version,
+            agency_id: AgencyId(self.agency_id),
+            status,
+            created_by: UserId(self.created_by),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            doc,
+        })
+    }
+
+    /// The case as reports read it: names, family members, specific needs, document numbers
+    /// and legal status are removed before anything is opened, so they are never decrypted
+    /// (`reporting::build_facts` reads none of them, and opening them was most of the cost).
+    pub fn into_case_for_report(self, sealer: &Sealer) -> StoreResult<CaseRecord> {
+        let (doc, status) = self.decode_without::<CaseDoc, _>(
+            RecordKind::Case,
+            sealer,
+            CaseStatus::parse,
+            crate::reporting::strip_unreported,
+        )?;
         Ok(CaseRecord {
             id: CaseId(self.id),
             version: self.version,

@@ -49,6 +49,7 @@ use crate::casework::{self, CaseWork, CaseworkWrite};
 use crate::door::{self, CaseWrite, DetentionSync, RESEAL_BATCH};
 use crate::error::{StoreError, StoreResult};
 use crate::matcher::{self, JobRecord, Matcher};
+use crate::reporting::{self, PledgeDoc, PledgeRecord, ReportPurpose};
 use crate::rows::{self, HistoryPlace, RawConsent, RawRecord, RawRole, RawUser, col};
 use crate::scope::{self, Params, Table};
 use crate::sealing::Sealer;
@@ -2810,4 +2811,208 @@ impl Store for SqliteStore {
             .await?;
         Ok(())
     }
+
+    // --- Reports and pledges ----------------------------------------------------------------------
+
+    async fn report_facts(
+        &self,
+        by: Option<&Actor>,
+        purpose: &ReportPurpose,
+    ) -> StoreResult<haven_report::Facts> {
+        reporting::check_report(by, purpose)?;
+        let (level, agency, user) = reporting::reach(by);
+        let now = ts(self.now());
+        let clause = scope::clause(Params::Sqlite, Table::Cases, level, 1);
+        let in_scope = format!("SELECT id FROM cases WHERE {clause}");
+        let bind = |sql: String| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(agency.to_string())
+                .bind(user.to_string())
+                .bind(now.clone())
+        };
+        let mut conn = self.readers.get().await;
+        // One read transaction: the three reads see one snapshot of the WAL, so an incident
+        // cannot name a case the first read missed.
+        let mut tx = conn.begin().await?;
+        let cases = bind(format!("SELECT * FROM cases WHERE {clause}"))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| report_work_from_row(row, &self.sealer))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let items = bind(format!(
+            "SELECT * FROM case_items WHERE kind IN ('referral', 'incident')
+               AND (case_id IN ({in_scope})
+                    OR id IN (SELECT item_id FROM case_item_links WHERE case_id IN ({in_scope})))"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| item_from_row(row, &self.sealer))
+        .collect::<StoreResult<Vec<_>>>()?;
+        let links = bind(format!(
+            "SELECT item_id, case_id FROM case_item_links WHERE case_id IN ({in_scope})"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| Ok((uuid_col(row, "item_id")?, CaseId(uuid_col(row, "case_id")?))))
+        .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await?;
+        drop(conn);
+        let facts = reporting::build_facts(&cases, &items, &links)?;
+        self.append_audit(reporting::report_event(
+            by,
+            purpose,
+            facts.cases.len(),
+            facts.incidents.len(),
+        ))
+        .await?;
+        Ok(facts)
+    }
+
+    async fn create_pledge(&self, actor: &Actor, doc: PledgeDoc) -> StoreResult<PledgeRecord> {
+        let now = self.now();
+        let write = reporting::prepare_pledge_create(actor, doc, now)?;
+        let r = &write.record;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO pledges (id, version, agency_id, created_by, created_at, updated_at, body)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(r.id.to_string())
+        .bind(r.version)
+        .bind(r.agency_id.to_string())
+        .bind(r.created_by.to_string())
+        .bind(ts(r.created_at))
+        .bind(ts(r.updated_at))
+        .bind(reporting::pledge_body(&r.doc)?)
+        .execute(&mut *tx)
+        .await?;
+        write_pledge_history(&mut tx, &write).await?;
+        record_change(&mut tx, None, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn update_pledge(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        expected_version: i64,
+        patch: &serde_json::Value,
+    ) -> StoreResult<PledgeRecord> {
+        authorize(actor, Permission::PledgeManage)?;
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let current = sqlx::query("SELECT * FROM pledges WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| pledge_from_row(&row))
+            .transpose()?
+            .ok_or(StoreError::NotFound)?;
+        let Some(write) =
+            reporting::prepare_pledge_update(actor, &current, expected_version, patch, now)?
+        else {
+            tx.rollback().await?;
+            return Ok(current);
+        };
+        let r = &write.record;
+        sqlx::query(
+            "UPDATE pledges SET version = ?, updated_at = ?, body = ? WHERE id = ? AND version = ?",
+        )
+        .bind(r.version)
+        .bind(ts(r.updated_at))
+        .bind(reporting::pledge_body(&r.doc)?)
+        .bind(r.id.to_string())
+        .bind(current.version)
+        .execute(&mut *tx)
+        .await?;
+        write_pledge_history(&mut tx, &write).await?;
+        record_change(&mut tx, None, &write.audit, now).await?;
+        tx.commit().await?;
+        Ok(write.record)
+    }
+
+    async fn get_pledge(&self, actor: &Actor, id: uuid::Uuid) -> StoreResult<Option<PledgeRecord>> {
+        reporting::check_pledge_read(actor)?;
+        let found = sqlx::query("SELECT * FROM pledges WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.readers.get().await)
+            .await?
+            .map(|row| pledge_from_row(&row))
+            .transpose()?;
+        if found.is_some() {
+            self.append_audit(door::read_event(
+                actor,
+                AuditAction::PledgeView,
+                reporting::PLEDGE,
+                &[id.to_string()],
+            ))
+            .await?;
+        }
+        Ok(found)
+    }
+
+    async fn pledges(&self, actor: &Actor) -> StoreResult<Vec<PledgeRecord>> {
+        reporting::check_pledge_read(actor)?;
+        let found = sqlx::query("SELECT * FROM pledges ORDER BY seq")
+            .fetch_all(&mut *self.readers.get().await)
+            .await?
+            .iter()
+            .map(pledge_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<String> = found.iter().map(|p| p.id.to_string()).collect();
+        self.append_audit(door::read_event(
+            actor,
+            AuditAction::PledgeList,
+            reporting::PLEDGE,
+            &ids,
+        ))
+        .await?;
+        Ok(found)
+    }
+}
+
+// --- Reports and pledges: rows ---------------------------------------------------------------------
+
+/// A case with its workflow as reports read it (names never opened: `into_case_for_report`).
+fn report_work_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<CaseWork> {
+    let case = record_from_row(row)?.into_case_for_report(sealer)?;
+    let stored: Option<String> = col(row, "workflow")?;
+    let workflow = casework::open_workflow(sealer, &case, stored.as_deref())?;
+    Ok(CaseWork { case, workflow })
+}
+
+fn pledge_from_row(row: &SqliteRow) -> StoreResult<PledgeRecord> {
+    let id = uuid_col(row, "id")?;
+    Ok(PledgeRecord {
+        id,
+        version: col(row, "version")?,
+        agency_id: AgencyId(uuid_col(row, "agency_id")?),
+        created_by: UserId(uuid_col(row, "created_by")?),
+        created_at: at_col(row, "created_at")?,
+        updated_at: at_col(row, "updated_at")?,
+        doc: reporting::pledge_doc(&col::<_, String>(row, "body")?, id)?,
+    })
+}
+
+/// A pledge's history entry (plain JSON: a pledge holds nothing classified).
+async fn write_pledge_history(
+    conn: &mut SqliteConnection,
+    write: &reporting::PledgeWrite,
+) -> StoreResult<()> {
+    let h = &write.history;
+    sqlx::query(history_sql!())
+        .bind(reporting::PLEDGE)
+        .bind(write.record.id.to_string())
+        .bind(h.version)
+        .bind(ts(h.at))
+        .bind(h.actor_id.to_string())
+        .bind(&h.action)
+        .bind(write.changes_json()?)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

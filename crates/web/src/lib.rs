@@ -17,6 +17,7 @@ pub mod limits;
 pub mod matches;
 pub mod openapi;
 pub mod records;
+pub mod reports;
 pub mod routes;
 pub mod tracing_requests;
 // --- Web UI (issue 6): server-rendered pages over the same store door. ---
@@ -55,6 +56,8 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// Case management: which steps need approval, response times by risk level.
     pub casework: haven_domain::casework::Settings,
+    /// Reports: the suppression threshold (`[reports] threshold`) and the engine's settings.
+    pub reports: haven_report::Settings,
 }
 
 impl Default for WebConfig {
@@ -70,6 +73,7 @@ impl Default for WebConfig {
             login_refill: std::time::Duration::from_secs(6),
             trust_forwarded_for: false,
             casework: haven_domain::casework::Settings::default(),
+            reports: haven_report::Settings::default(),
         }
     }
 }

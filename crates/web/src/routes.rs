@@ -8,7 +8,7 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use haven_domain::sensitivity::RecordKind;
 
 use crate::{
-    AppState, admin, alerts, auth, cases, casework, consents, health, matches, openapi,
+    AppState, admin, alerts, auth, cases, casework, consents, health, matches, openapi, reports,
     tracing_requests,
 };
 
@@ -400,6 +400,44 @@ pub fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             "/api/v1/tokens/{id}",
             SignedIn,
             delete(admin::revoke_token),
+        ),
+        // --- Reports and pledges (issue 7)
+        route(
+            Method::GET,
+            "/api/v1/indicators",
+            SignedIn,
+            get(reports::indicators),
+        ),
+        // Downloads (`format=`) need report.export too; the store checks it.
+        route(
+            Method::GET,
+            "/api/v1/reports/{area}",
+            Permission(P::ReportRead),
+            get(reports::report),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/pledges",
+            Permission(P::ReportRead),
+            get(reports::list_pledges),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/pledges",
+            Permission(P::PledgeManage),
+            post(reports::create_pledge),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/pledges/{id}",
+            Permission(P::ReportRead),
+            get(reports::get_pledge),
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/pledges/{id}",
+            Permission(P::PledgeManage),
+            patch(reports::update_pledge),
         ),
     ]
 }

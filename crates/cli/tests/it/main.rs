@@ -5,6 +5,7 @@
 mod matching;
 mod operate;
 mod protect;
+mod report;
 mod serve;
 
 use std::path::Path;

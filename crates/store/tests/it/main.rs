@@ -12,4 +12,5 @@ mod backup;
 mod cases;
 mod casework;
 mod matches;
+mod reports;
 mod tracing;

@@ -8,6 +8,7 @@ mod casework;
 mod matches;
 mod matrix;
 mod postgres;
+mod reports;
 mod security;
 mod tracing;
 mod ui;

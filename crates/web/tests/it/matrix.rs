@@ -120,6 +120,8 @@ fn sample(route: &Route, rec: &Records, ctx: &Fixture, role: &str) -> Option<(St
         ("/api/v1/groups/{id}/members", _) => route.path.replace("{id}", &ctx.group),
         ("/api/v1/roles/{name}", _) => fill(route.path),
         ("/api/v1/tokens/{id}", _) => route.path.replace("{id}", &ctx.tokens_to_revoke[role]),
+        ("/api/v1/reports/{area}", _) => "/api/v1/reports/1?from=2026-01-01&by=sex".into(),
+        ("/api/v1/pledges/{id}", _) => route.path.replace("{id}", &ctx.pledge),
         // Items of a case (referrals, transfers, flags) that do not exist: with the permission
         // the answer is 404, without it 403 (see `expected`).
         (p, _) if ITEM_ROUTES.contains(&p) => p.replace("{id}", &uuid::Uuid::new_v4().to_string()),
@@ -182,6 +184,10 @@ fn sample(route: &Route, rec: &Records, ctx: &Fixture, role: &str) -> Option<(St
             json!({"category": "violence", "types": ["violence.physical"],
             "case_ids": [rec.case], "date": "2026-11-01"})
         }
+        ("POST", "/api/v1/pledges") => json!({"party": "partner", "name": format!("Matrix {role}"),
+            "area": 2, "indicator": "det_in_immigration_detention", "baseline": 3.0,
+            "target": 0.0, "baseline_date": "2026-01-01", "due_date": "2027-01-01"}),
+        ("PATCH", "/api/v1/pledges/{id}") => json!({"notes": format!("checked by {role}")}),
         (m, p) => panic!("declare a sample request body for {m} {p} in matrix.rs"),
     };
     Some((path, body))
@@ -237,6 +243,7 @@ struct Fixture {
     group: String,
     group_members: Vec<String>,
     tokens_to_revoke: BTreeMap<String, String>,
+    pledge: String,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,7 +296,18 @@ async fn every_route_keeps_its_rule_for_every_role_and_record() {
             .unwrap();
         to_revoke.insert(name.clone(), spare.id.to_string());
     }
+    let pledge = store
+        .create_pledge(
+            &owner(&target),
+            serde_json::from_value(json!({"party": "government", "name": "Ministry",
+                "area": 2, "indicator": "det_in_immigration_detention", "baseline": 10.0,
+                "target": 0.0, "baseline_date": "2026-01-01", "due_date": "2027-01-01"}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     let fixture = Fixture {
+        pledge: pledge.id.to_string(),
         target_user: target.id.to_string(),
         assignee: teammate.id.to_string(),
         other_agency: other.id.to_string(),
