@@ -133,6 +133,23 @@ impl Lang {
 
     /// A date in the locale's words and order: 5 March 2026 · 5 mars 2026 · 5 de marzo de 2026
     /// · 5 مارس 2026.
+    /// A signed decimal (`+3.2`, `−1,5`) with one digit after the locale's decimal mark; the
+    /// minus is the typographic one, so it is not read as a hyphen.
+    pub fn signed(self, x: f64) -> String {
+        let tenths = (x * 10.0).round() as i64;
+        let mark = match self {
+            Lang::En | Lang::Ar => ".",
+            Lang::Fr | Lang::Es => ",",
+        };
+        let sign = match tenths.signum() {
+            1 => "+",
+            -1 => "\u{2212}",
+            _ => "",
+        };
+        let whole = self.number(tenths.abs() / 10);
+        format!("{sign}{whole}{mark}{}", tenths.abs() % 10)
+    }
+
     pub fn date(self, d: time::Date) -> String {
         let month = self.t(&format!("month-{}", u8::from(d.month())));
         let mut args = FluentArgs::new();

@@ -11,6 +11,7 @@ mod postgres;
 mod security;
 mod tracing;
 mod ui;
+mod ui_tracing;
 
 use haven_domain::access::CASEWORKER;
 use haven_testkit::TestApp;
