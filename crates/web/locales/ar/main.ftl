@@ -400,7 +400,10 @@ match-age =
         [few] عمره { $years } سنوات
        *[other] عمره { $years } سنة
     }
-match-bits = { $bits } بت
+match-bits = بت
+match-field-other-names = أسماء أخرى
+match-field-nationality = الجنسية
+match-field-place = المكان
 match-with-given-name = يُحتسب مع الاسم الأول
 match-hidden-scope = مخفي: خارج نطاقك
 match-hidden-class = مخفي

@@ -391,7 +391,10 @@ match-age =
         [one] { $years } year old
        *[other] { $years } years old
     }
-match-bits = { $bits } bits
+match-bits = bits
+match-field-other-names = Other names
+match-field-nationality = Nationality
+match-field-place = Place
 match-with-given-name = weighed with the given name
 match-hidden-scope = hidden: outside your scope
 match-hidden-class = hidden

@@ -391,7 +391,10 @@ match-age =
         [one] { $years } año
        *[other] { $years } años
     }
-match-bits = { $bits } bits
+match-bits = bits
+match-field-other-names = Otros nombres
+match-field-nationality = Nacionalidad
+match-field-place = Lugar
 match-with-given-name = se pondera con el nombre
 match-hidden-scope = oculto: fuera de su ámbito
 match-hidden-class = oculto

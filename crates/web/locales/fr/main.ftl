@@ -391,7 +391,10 @@ match-age =
         [one] { $years } an
        *[other] { $years } ans
     }
-match-bits = { $bits } bits
+match-bits = bits
+match-field-other-names = Autres noms
+match-field-nationality = Nationalité
+match-field-place = Lieu
 match-with-given-name = pesé avec le prénom
 match-hidden-scope = masqué : hors de votre périmètre
 match-hidden-class = masqué

@@ -287,5 +287,8 @@ mod tests {
         assert_eq!(Lang::En.number(1234567), "1,234,567");
         assert_eq!(Lang::Es.number(-1234), "-1.234");
         assert_eq!(Lang::Fr.number(999), "999");
+        assert_eq!(Lang::Fr.signed(-1.46), "\u{2212}1,5");
+        assert_eq!(Lang::En.signed(1234.04), "+1,234.0");
+        assert_eq!(Lang::Es.signed(0.01), "0,0");
     }
 }

@@ -101,6 +101,7 @@ pub struct CompareRow {
     /// agree | partly | disagree | missing, or empty when the field is not compared on its own.
     pub level_code: &'static str,
     pub level: String,
+    /// Bits, signed, in the locale's format (the unit is the template's).
     pub weight: String,
     /// For the bar: 0–10, how strong the evidence is (10 bits and more fill it).
     pub strength: u8,
@@ -177,7 +178,7 @@ const FIELDS: &[Field] = &[
         request_path: &["child", "family_name"],
     },
     Field {
-        label: "field-other-names",
+        label: "match-field-other-names",
         explained_as: &["other_name"],
         case_path: &["other_names"],
         request_path: &["child", "other_names"],
@@ -207,13 +208,13 @@ const FIELDS: &[Field] = &[
         request_path: &["child", "date_of_birth"],
     },
     Field {
-        label: "field-nationality",
+        label: "match-field-nationality",
         explained_as: &["nationality"],
         case_path: &[],
         request_path: &[],
     },
     Field {
-        label: "field-place",
+        label: "match-field-place",
         explained_as: &["place_code"],
         case_path: &[],
         request_path: &[],
@@ -269,13 +270,13 @@ fn case_value(c: &Chrome, label: &str, v: &Value) -> String {
     match label {
         "field-given-name" => c.name(text(v, "given_name")),
         "field-family-name" => c.name(text(v, "family_name")),
-        "field-other-names" => names(c, Some(v)),
+        "match-field-other-names" => names(c, Some(v)),
         "field-father" => parent("father"),
         "field-mother" => parent("mother"),
         "field-sex" => c.code("sex", text(v, "sex")),
         "match-birth" => birth(c, Some(v)),
-        "field-nationality" => text(v, "nationality").to_string(),
-        "field-place" => place(v.get("location")),
+        "match-field-nationality" => text(v, "nationality").to_string(),
+        "match-field-place" => place(v.get("location")),
         _ => String::new(),
     }
 }
@@ -295,13 +296,13 @@ fn request_value(c: &Chrome, label: &str, v: &Value) -> String {
     match label {
         "field-given-name" => c.name(ch("given_name")),
         "field-family-name" => c.name(ch("family_name")),
-        "field-other-names" => names(c, child),
+        "match-field-other-names" => names(c, child),
         "field-father" => parent("father"),
         "field-mother" => parent("mother"),
         "field-sex" => c.code("sex", ch("sex")),
         "match-birth" => birth(c, child),
-        "field-nationality" => ch("nationality").to_string(),
-        "field-place" => place(v.get("separation").and_then(|s| s.get("place"))),
+        "match-field-nationality" => ch("nationality").to_string(),
+        "match-field-place" => place(v.get("separation").and_then(|s| s.get("place"))),
         _ => String::new(),
     }
 }
@@ -357,7 +358,7 @@ fn compare_rows(
                     (
                         code,
                         c.code("agreement", code),
-                        c.t1("match-bits", "bits", c.lang.signed(w.weight)),
+                        c.lang.signed(w.weight),
                         (w.weight.abs().round().min(10.0)) as u8,
                         w.weight >= 0.0,
                     )
@@ -526,5 +527,85 @@ pub async fn decide(
             render_review(&state, &user, id, None, Some(notice)).await
         }
         Err(e) => Err(user.err(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use haven_domain::access::{FieldClassSet, PermissionSet, ScopeLevel};
+    use haven_domain::ids::{AgencyId, UserId};
+    use serde_json::json;
+
+    use super::*;
+    use crate::ui::Lang;
+
+    fn actor(sees: FieldClassSet) -> Actor {
+        Actor {
+            user_id: UserId::new_random(),
+            agency_id: AgencyId::new_random(),
+            role: "reviewer".into(),
+            permissions: PermissionSet::all(),
+            scope: ScopeLevel::Agency,
+            sees,
+        }
+    }
+
+    fn weight(field: &str, level: &str, weight: f64) -> haven_matching::FieldWeight {
+        haven_matching::FieldWeight {
+            field: field.into(),
+            level: level.into(),
+            weight,
+        }
+    }
+
+    #[test]
+    fn every_matcher_level_reads_as_one_of_four_words() {
+        assert_eq!(agreement("exact"), "agree");
+        assert_eq!(agreement("same day"), "agree");
+        assert_eq!(agreement("same place"), "agree");
+        assert_eq!(agreement("same consonants, other vowels"), "partly");
+        assert_eq!(agreement("within three years"), "partly");
+        assert_eq!(agreement("different"), "disagree");
+        assert_eq!(agreement("missing"), "missing");
+    }
+
+    #[test]
+    fn a_side_out_of_scope_or_a_class_not_seen_shows_as_hidden_never_as_its_value() {
+        let c = Chrome::public(Lang::En, "match-title", "/");
+        let case =
+            json!({"given_name": "Secretname", "sex": "female", "date_of_birth": "2014-03-09"});
+        let request = json!({"child": {"given_name": "Amina", "sex": "female"}});
+        let explained = [
+            weight("given_name", "exact", 6.84),
+            weight("sex", "different", -2.0),
+        ];
+        // A role that sees no identifying fields: names and dates hidden, sex shown.
+        let rows = compare_rows(
+            &c,
+            &actor(FieldClassSet::NONE),
+            Some(&case),
+            Some(&request),
+            &explained,
+        );
+        let given = &rows[0];
+        assert_eq!(given.case, "hidden");
+        assert_eq!(given.request, "hidden");
+        assert_eq!(
+            (given.level.as_str(), given.weight.as_str()),
+            ("agree", "+6.8")
+        );
+        assert_eq!(rows[5].case, "female");
+        assert_eq!((rows[5].level_code, rows[5].positive), ("disagree", false));
+        assert_eq!(rows[5].weight, "\u{2212}2.0");
+        // The whole case outside the scope.
+        let rows = compare_rows(
+            &c,
+            &actor(FieldClassSet::all()),
+            None,
+            Some(&request),
+            &explained,
+        );
+        assert!(rows.iter().all(|r| r.case == "hidden: outside your scope"));
+        assert_eq!(rows[0].request, "Amina");
     }
 }

@@ -63,9 +63,15 @@ pub(super) fn person_name(c: &Chrome, v: Option<&Value>) -> Option<String> {
     (!name.is_empty()).then(|| c.name(&name))
 }
 
-/// A probability as a whole percentage in the locale's digits.
+/// A probability as a whole percentage in the locale's digits. A calibrated probability is
+/// never certainty, so one that rounds to 100 reads "> 99 %".
 pub(super) fn percent(c: &Chrome, p: f64) -> String {
-    format!("{} %", c.number((p * 100.0).round() as i64))
+    let whole = (p * 100.0).round() as i64;
+    if whole >= 100 && p < 1.0 {
+        format!("> {} %", c.number(99))
+    } else {
+        format!("{} %", c.number(whole))
+    }
 }
 
 // ------------------------------------------------------------------------------------------

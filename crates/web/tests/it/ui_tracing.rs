@@ -132,7 +132,8 @@ async fn a_caseworker_records_consent_an_officer_files_a_request_and_confirms_th
     assert!(review.contains("أمينة"), "the case's name as written");
     assert!(review.contains("Fatima Haddad"), "the mother asking");
     assert!(review.contains("level-agree\">agree<"));
-    assert!(review.contains("bits</bdi>") && review.contains("+"));
+    assert!(review.contains("<bdi dir=\"ltr\">+"), "a signed weight");
+    assert!(review.contains("</bdi> bits <span class=\"bar pos w"));
     assert!(review.contains("data-status=\"proposed\""));
 
     // Rejecting needs a reason, said next to the comment, the form kept.
@@ -174,7 +175,7 @@ async fn a_caseworker_records_consent_an_officer_files_a_request_and_confirms_th
     assert!(html.contains("data-status=\"confirmed\""));
     assert!(
         tracer
-            .page(&format!("/matches?status=confirmed&lang=en"))
+            .page("/matches?status=confirmed&lang=en")
             .await
             .contains(&pair)
     );
