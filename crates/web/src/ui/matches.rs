@@ -75,6 +75,7 @@ pub async fn inbox(
         .await
         .map_err(|e| user.err(e))?;
     pairs.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    let sought = sought_children(&state, &user, &c).await;
     let rows = pairs
         .into_iter()
         .take(200)
@@ -82,12 +83,50 @@ pub async fn inbox(
             id: p.id.to_string(),
             probability: percent(&c, p.probability),
             status: c.code("match-status", p.status.as_str()),
-            request: short(&p.tracing_request_id),
+            request: sought
+                .get(&p.tracing_request_id)
+                .cloned()
+                .unwrap_or_else(|| format!("…{}", short(&p.tracing_request_id))),
             case: short(&p.case_id),
             found: c.datetime(&p.created_at),
         })
         .collect();
     Ok(html(&InboxPage { c, rows, status }))
+}
+
+/// The sought child's name (as the role may see it) of each request in the user's scope, from
+/// one listing of the newest requests rather than a read per pair; a pair whose request is not
+/// among them shows the request's short id.
+async fn sought_children(
+    state: &AppState,
+    user: &UiUser,
+    c: &Chrome,
+) -> HashMap<haven_domain::ids::TracingRequestId, String> {
+    if !user.actor.permissions.contains(Permission::TracingRead) {
+        return HashMap::new();
+    }
+    let page = haven_store::PageRequest::first(haven_store::PageRequest::MAX_LIMIT);
+    let listed = state
+        .store
+        .list_tracing_requests(&user.actor, &Default::default(), &page)
+        .await;
+    let Ok(listed) = listed else {
+        return HashMap::new();
+    };
+    listed
+        .items
+        .into_iter()
+        .filter_map(|r| {
+            let id = r.id;
+            let v = visible(
+                RecordKind::TracingRequest,
+                &user.actor,
+                TracingRequestView::from(r),
+            )
+            .ok()?;
+            Some((id, person_name(c, v.get("child"))?))
+        })
+        .collect()
 }
 
 // ------------------------------------------------------------------------------------------

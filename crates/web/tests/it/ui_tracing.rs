@@ -125,6 +125,10 @@ async fn a_caseworker_records_consent_an_officer_files_a_request_and_confirms_th
     // The inbox proposes the pair; the request's page links to it too.
     let inbox = tracer.page("/matches").await;
     let pair = pair_link(&inbox);
+    assert!(
+        inbox.contains("<bdi>Amina Haddad</bdi>"),
+        "the sought child, by name"
+    );
     assert!(tracer.page(&request).await.contains(&pair));
 
     let review = tracer.page(&pair).await;
