@@ -12,7 +12,7 @@ mod support;
 use std::path::PathBuf;
 
 use haven_testkit::TestApp;
-use support::{ADMIN, Driver, Person, SUPERVISOR_EMAIL, WORKER};
+use support::{ADMIN, Driver, Person, SUPERVISOR_EMAIL, TRACER, WORKER};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -22,6 +22,7 @@ async fn main() {
     support::world(&app).await;
     let ids = support::demo_cases(&app).await;
     support::demo_work(&app, &ids).await;
+    support::demo_tracing(&app, &ids).await;
     let case = format!("/cases/{}", ids[0]);
 
     let Some(driver) = Driver::start(1280, 1000).await else {
@@ -65,6 +66,20 @@ async fn main() {
     p.go(&case).await;
     p.shot(&shot("case-360px")).await;
     driver.client.set_window_size(1280, 1000).await.unwrap();
+    p.log_out().await;
+
+    // Family tracing: the request form, the match inbox, one pair side by side (and in Arabic).
+    p.log_in(TRACER).await;
+    p.go("/tracing/new?lang=en").await;
+    p.shot(&shot("tracing-request-new")).await;
+    p.go("/matches").await;
+    p.shot(&shot("matches")).await;
+    p.click("#pairs a.review").await;
+    let pair = p.path().await;
+    p.shot(&shot("match-review")).await;
+    p.go(&format!("{pair}?lang=ar")).await;
+    p.shot(&shot("match-review-ar")).await;
+    p.go("/?lang=en").await;
     p.log_out().await;
 
     p.log_in(ADMIN).await;

@@ -7,7 +7,7 @@
 mod support;
 
 use haven_testkit::TestApp;
-use support::{ADMIN, Driver, Person, SUPERVISOR_EMAIL, WORKER};
+use support::{ADMIN, Driver, Person, SUPERVISOR_EMAIL, TRACER, WORKER};
 
 /// One browser, one walk through the main work, step by step (each step names what a user
 /// relies on). One session keeps the run to a few seconds on a small CI machine.
@@ -146,7 +146,77 @@ async fn a_caseworker_and_a_supervisor_do_their_work_in_a_real_browser() {
     );
     p.log_out().await;
 
-    // 11. An admin sees users and can create one.
+    // 11. Registering the same child twice warns of the possible duplicate; registering anyway
+    // opens the new case.
+    p.log_in(WORKER).await;
+    let register_yusuf = async || {
+        p.go("/cases/new?lang=en").await;
+        p.fill("#given_name", "Yusuf").await;
+        p.fill("#family_name", "Karimi").await;
+        p.choose("#sex", "male").await;
+        p.fill("#estimated_age", "14").await;
+        p.fill("#nationality", "AF").await;
+        p.click("form[action='/cases/new'] button[type=submit]")
+            .await;
+    };
+    register_yusuf().await;
+    let yusuf = p.path().await;
+    assert!(
+        yusuf.starts_with("/cases/") && yusuf != "/cases/new",
+        "{yusuf}"
+    );
+    register_yusuf().await;
+    assert!(p.text("#duplicates").await.contains("Yusuf Karimi"));
+    assert_eq!(p.path().await, "/cases/new");
+    p.click("form[action='/cases/new'] button[type=submit]")
+        .await;
+    let again = p.path().await;
+    assert!(again.starts_with("/cases/") && again != yusuf && again != "/cases/new");
+
+    // 12. Consent for tracing is recorded on the first case's page.
+    p.go(&yusuf).await;
+    p.toggle("#consent details summary").await;
+    p.choose("#consent-basis", "consent").await;
+    p.find("#consent-form input[name=purposes][value=tracing]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    p.choose("#given_by", "caregiver").await;
+    p.fill("#given_by_name", "Zqx Uncle").await;
+    p.click("#consent-form button[type=submit]").await;
+    assert!(p.text("#consent table").await.contains("tracing"));
+    p.log_out().await;
+
+    // 13. A tracing officer files the family's request, opens the proposed pair side by side
+    // and confirms it.
+    p.log_in(TRACER).await;
+    p.click("nav a[href='/tracing']").await;
+    p.click("a[href='/tracing/new']").await;
+    p.fill("#inquirer_given_name", "Zahra").await;
+    p.fill("#inquirer_family_name", "Karimi").await;
+    p.choose("#relation", "mother").await;
+    p.fill("#given_name", "Yousef").await;
+    p.fill("#family_name", "Karimi").await;
+    p.choose("#sex", "male").await;
+    p.fill("#estimated_age", "14").await;
+    p.fill("#nationality", "AF").await;
+    p.click("form[action='/tracing/new'] button[type=submit]")
+        .await;
+    assert!(p.path().await.starts_with("/tracing/"));
+    p.click("nav a[href='/matches']").await;
+    p.click("#pairs a.review").await;
+    assert!(p.text("#compare").await.contains("Yusuf"));
+    p.click("#form-confirm button").await;
+    let status = p.find("#match-status").await;
+    assert_eq!(
+        status.attr("data-status").await.unwrap().as_deref(),
+        Some("confirmed")
+    );
+    assert!(p.exists("#form-reunify").await);
+    p.log_out().await;
+
+    // 14. An admin sees users and can create one.
     p.log_in(ADMIN).await;
     p.go("/admin?lang=en").await;
     assert!(p.text("main").await.contains(WORKER));

@@ -494,6 +494,9 @@ struct CasePage {
     closure_reasons: Vec<Choice>,
     placement_errors: FieldErrors,
     placement_input: FormData,
+    can_consent: bool,
+    consent_errors: FieldErrors,
+    consent_input: FormData,
 }
 
 /// Which form failed, for re-rendering it with its input and problems.
@@ -501,6 +504,7 @@ enum Failed {
     None,
     Action(String, FormData, FieldErrors),
     Placement(FormData, FieldErrors),
+    Consent(FormData, FieldErrors),
 }
 
 pub async fn view(
@@ -778,6 +782,7 @@ async fn render_case(
         })
         .collect();
 
+    let (mut consent_input, mut consent_errors) = (FormData::default(), FieldErrors::default());
     let (failed_action, placement_input, placement_errors) = match failed {
         Failed::None => (None, FormData::default(), FieldErrors::default()),
         Failed::Action(code, input, errors) => (
@@ -786,6 +791,10 @@ async fn render_case(
             FieldErrors::default(),
         ),
         Failed::Placement(input, errors) => (None, input, errors),
+        Failed::Consent(input, errors) => {
+            (consent_input, consent_errors) = (input, errors);
+            (None, FormData::default(), FieldErrors::default())
+        }
     };
     let mut failed_action = failed_action;
     let actions = allowed
@@ -864,10 +873,14 @@ async fn render_case(
         closure_reasons,
         placement_errors,
         placement_input,
+        can_consent: actor.permissions.contains(Permission::CaseUpdate) && stage != Stage::Closed,
+        consent_errors,
+        consent_input,
         c,
     };
-    let failed =
-        !page.placement_errors.is_empty() || page.actions.iter().any(|a| !a.errors.is_empty());
+    let failed = !page.placement_errors.is_empty()
+        || !page.consent_errors.is_empty()
+        || page.actions.iter().any(|a| !a.errors.is_empty());
     let mut resp = html(&page);
     if failed {
         *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -1022,6 +1035,44 @@ pub async fn placement(
             ];
             let errors = FieldErrors::from_problems(user.lang, &p, fields);
             render_case(&state, &user, &id, Failed::Placement(form, errors)).await
+        }
+        Err(e) => Err(user.err(e)),
+    }
+}
+
+/// Consent (or another basis) for using the child's data, as `POST /api/v1/cases/{id}/consents`
+/// records it; the domain's rules (who may consent for a child under 13) answer by the field.
+pub async fn consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, UiError> {
+    let Posted { user, form } = posted;
+    user.require(Permission::CaseUpdate)?;
+    let case: CaseId = id.parse().map_err(|_| user.err(ApiError::NotFound))?;
+    let doc = haven_domain::consent::ConsentDoc {
+        basis: form.get("basis").trim().to_string(),
+        purposes: form.all("purposes"),
+        recipients: form.all("recipients"),
+        given_by: form.opt("given_by"),
+        given_by_name: form.opt("given_by_name"),
+        given_on: form.opt("given_on"),
+        notes: form.opt("notes"),
+    };
+    match state.store.record_consent(&user.actor, case, doc).await {
+        Ok(_) => Ok(see_other(&format!("/cases/{id}#consent"))),
+        Err(StoreError::Invalid(p)) => {
+            let fields: &[(&str, &str)] = &[
+                ("basis", "basis"),
+                ("purposes", "purposes"),
+                ("recipients", "recipients"),
+                ("given_by", "given_by"),
+                ("given_by_name", "given_by_name"),
+                ("given_on", "given_on"),
+                ("notes", "notes"),
+            ];
+            let errors = FieldErrors::from_problems(user.lang, &p, fields);
+            render_case(&state, &user, &id, Failed::Consent(form, errors)).await
         }
         Err(e) => Err(user.err(e)),
     }

@@ -35,6 +35,20 @@ impl FormData {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// Every value posted under `name` (checkboxes), trimmed, blanks left out.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+
+    /// Whether `value` was posted under `name` (a ticked checkbox).
+    pub fn has_value(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v == value)
+    }
+
     /// The field's value trimmed, `None` when absent or blank.
     pub fn opt(&self, name: &str) -> Option<String> {
         let v = self.get(name).trim();

@@ -133,6 +133,23 @@ impl Lang {
 
     /// A date in the locale's words and order: 5 March 2026 · 5 mars 2026 · 5 de marzo de 2026
     /// · 5 مارس 2026.
+    /// A signed decimal (`+3.2`, `−1,5`) with one digit after the locale's decimal mark; the
+    /// minus is the typographic one, so it is not read as a hyphen.
+    pub fn signed(self, x: f64) -> String {
+        let tenths = (x * 10.0).round() as i64;
+        let mark = match self {
+            Lang::En | Lang::Ar => ".",
+            Lang::Fr | Lang::Es => ",",
+        };
+        let sign = match tenths.signum() {
+            1 => "+",
+            -1 => "\u{2212}",
+            _ => "",
+        };
+        let whole = self.number(tenths.abs() / 10);
+        format!("{sign}{whole}{mark}{}", tenths.abs() % 10)
+    }
+
     pub fn date(self, d: time::Date) -> String {
         let month = self.t(&format!("month-{}", u8::from(d.month())));
         let mut args = FluentArgs::new();
@@ -270,5 +287,8 @@ mod tests {
         assert_eq!(Lang::En.number(1234567), "1,234,567");
         assert_eq!(Lang::Es.number(-1234), "-1.234");
         assert_eq!(Lang::Fr.number(999), "999");
+        assert_eq!(Lang::Fr.signed(-1.46), "\u{2212}1,5");
+        assert_eq!(Lang::En.signed(1234.04), "+1,234.0");
+        assert_eq!(Lang::Es.signed(0.01), "0,0");
     }
 }

@@ -18,7 +18,9 @@ pub mod cases;
 pub mod forms;
 pub mod i18n;
 pub mod inbox;
+pub mod matches;
 pub mod session;
+pub mod tracing_requests;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -67,6 +69,16 @@ pub fn router(limit: crate::limits::SignInLimit) -> Router<AppState> {
         .route("/approvals", get(inbox::approvals))
         .route("/referrals", get(inbox::referrals))
         .route("/referrals/{id}", post(inbox::answer_referral))
+        // Family tracing: requests, the match inbox, the side-by-side review.
+        .route("/tracing", get(tracing_requests::list))
+        .route(
+            "/tracing/new",
+            get(tracing_requests::new_page).post(tracing_requests::create),
+        )
+        .route("/tracing/{id}", get(tracing_requests::view))
+        .route("/matches", get(matches::inbox))
+        .route("/matches/{id}", get(matches::review).post(matches::decide))
+        .route("/cases/{id}/consents", post(cases::consent))
         .route("/admin", get(admin::page))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}/disable", post(admin::disable_user))
@@ -111,6 +123,8 @@ pub struct NavUser {
     pub approvals: bool,
     pub referrals: bool,
     pub admin: bool,
+    pub tracing: bool,
+    pub matches: bool,
 }
 
 impl NavUser {
@@ -123,6 +137,8 @@ impl NavUser {
             approvals: can(Permission::CaseApprove),
             referrals: can(Permission::CaseRead),
             admin: can(Permission::UserManage),
+            tracing: can(Permission::TracingRead),
+            matches: can(Permission::MatchReview),
         }
     }
 }

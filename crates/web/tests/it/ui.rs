@@ -7,7 +7,7 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION
 use reqwest::{Client, Response, StatusCode};
 
 /// One agency with a caseworker and their supervisor in one group.
-async fn world() -> TestApp {
+pub(crate) async fn world() -> TestApp {
     let app = TestApp::sqlite().await;
     let (agency, worker) = app
         .agency_with_user("A", "worker@a.example", CASEWORKER)
@@ -26,14 +26,14 @@ async fn world() -> TestApp {
 }
 
 /// A browser: its own cookies, redirects not followed (so tests see the 303s).
-struct Browser<'a> {
-    app: &'a TestApp,
-    client: Client,
-    csrf: String,
+pub(crate) struct Browser<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) client: Client,
+    pub(crate) csrf: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let client = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -46,7 +46,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn signed_in(app: &'a TestApp, email: &str) -> Self {
+    pub(crate) async fn signed_in(app: &'a TestApp, email: &str) -> Self {
         let mut b = Self::new(app);
         let resp = b.sign_in(email, PASSWORD).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -57,7 +57,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Fills in the sign-in form as served (with its CSRF field).
-    async fn sign_in(&self, email: &str, password: &str) -> Response {
+    pub(crate) async fn sign_in(&self, email: &str, password: &str) -> Response {
         let form = self.page("/login").await;
         let csrf = csrf_of(&form);
         self.post_raw(
@@ -67,18 +67,18 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.client.get(self.app.url(path)).send().await.unwrap()
     }
 
     /// A page that must answer 200, as text.
-    async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         let resp = self.get(path).await;
         assert_eq!(resp.status(), StatusCode::OK, "GET {path}");
         resp.text().await.unwrap()
     }
 
-    async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Response {
         let body = serde_urlencoded::to_string(form).unwrap();
         self.client
             .post(self.app.url(path))
@@ -90,19 +90,19 @@ impl<'a> Browser<'a> {
     }
 
     /// A form post with the session's CSRF token.
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(form);
         self.post_raw(path, &all).await
     }
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[at..].split('"').next().unwrap().to_string()
 }
 
-fn location(resp: &Response) -> String {
+pub(crate) fn location(resp: &Response) -> String {
     resp.headers()[LOCATION].to_str().unwrap().to_string()
 }
 
@@ -266,7 +266,7 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
     assert!(!b.page("/cases").await.contains("Amal"));
 }
 
-async fn register(b: &Browser<'_>, name: &str) -> String {
+pub(crate) async fn register(b: &Browser<'_>, name: &str) -> String {
     let resp = b
         .post(
             "/cases/new",
@@ -281,7 +281,7 @@ async fn register(b: &Browser<'_>, name: &str) -> String {
     location(&resp)
 }
 
-fn version_of(html: &str) -> String {
+pub(crate) fn version_of(html: &str) -> String {
     let at = html.find("name=\"version\" value=\"").unwrap() + 22;
     html[at..].split('"').next().unwrap().to_string()
 }
@@ -468,7 +468,7 @@ async fn assets_are_cached_for_long_and_revalidate_by_etag() {
 
 /// Bytes on the wire for a first visit: the page and its stylesheet and script, gzip-compressed
 /// as a browser asks for them.
-async fn first_load(b: &Browser<'_>, path: &str) -> (usize, usize) {
+pub(crate) async fn first_load(b: &Browser<'_>, path: &str) -> (usize, usize) {
     let get = |url: String| b.client.get(url).header("accept-encoding", "gzip").send();
     let resp = get(b.app.url(path)).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK, "{path}");
@@ -529,7 +529,7 @@ async fn the_first_load_of_every_main_page_is_under_100_kb_compressed() {
     eprintln!("first loads (gzip):\n  {}", report.join("\n  "));
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let key = format!("name=\"{name}\" value=\"");
     let at = html.find(&key).unwrap() + key.len();
     html[at..].split('"').next().unwrap().to_string()

@@ -190,12 +190,15 @@ impl Person<'_> {
 pub const WORKER: &str = "amina.worker@demo.example";
 pub const SUPERVISOR_EMAIL: &str = "samir.supervisor@demo.example";
 pub const ADMIN: &str = "admin@demo.example";
+pub const TRACER: &str = "tariq.tracer@demo.example";
 
 /// One agency (plus a partner) with a caseworker, a supervisor (one team) and an agency admin.
 pub async fn world(app: &TestApp) {
     let (agency, worker) = app.agency_with_user("DEMO", WORKER, CASEWORKER).await;
     let sup = app.user(&agency, SUPERVISOR_EMAIL, SUPERVISOR).await;
     app.user(&agency, ADMIN, haven_domain::access::AGENCY_ADMIN)
+        .await;
+    app.user(&agency, TRACER, haven_domain::access::TRACING_OFFICER)
         .await;
     let group = app
         .store
@@ -297,4 +300,36 @@ pub async fn demo_work(app: &TestApp, ids: &[haven_domain::ids::CaseId]) {
         )
         .await
         .unwrap();
+}
+
+/// Tracing in the demo: the first child's mother asks for her (in Latin letters, the case is in
+/// Arabic script), the case has consent for tracing, and the matcher has proposed the pair.
+pub async fn demo_tracing(app: &TestApp, ids: &[haven_domain::ids::CaseId]) {
+    let worker = app.store.user_by_email(WORKER).await.unwrap().unwrap();
+    let worker = haven_domain::user::Actor::from(&worker.user);
+    let consent = serde_json::from_value(json!({
+        "basis": "consent", "purposes": ["tracing"], "given_by": "representative",
+        "given_by_name": "Rim Halabi"
+    }))
+    .unwrap();
+    app.store
+        .record_consent(&worker, ids[0], consent)
+        .await
+        .unwrap();
+    let tracer = app.store.user_by_email(TRACER).await.unwrap().unwrap();
+    let tracer = haven_domain::user::Actor::from(&tracer.user);
+    let doc = haven_domain::tracing_request::doc_from_json(json!({
+        "inquirer": {"given_name": "Reem", "family_name": "Halabi", "relation": "mother",
+                     "contact": "+000 11 222 3333"},
+        "child": {"given_name": "Sara", "family_name": "Al-Halabi", "sex": "female",
+                  "estimated_age": {"years": 9}, "nationality": "SY"},
+        "separation": {"date": "2025-08", "place": {"name": "Border crossing"},
+                       "circumstances": ["flight"]},
+    }))
+    .unwrap();
+    app.store
+        .create_tracing_request(&tracer, doc)
+        .await
+        .unwrap();
+    app.store.sync_matches().await.unwrap();
 }
