@@ -2744,8 +2744,24 @@ impl Store for PgStore {
             ))
         })
         .collect::<StoreResult<Vec<_>>>()?;
+        let traced = bind(format!(
+            "SELECT p.case_id, t.date_of_inquiry, p.reunified_on FROM potential_matches p
+             JOIN tracing_requests t ON t.id = p.tracing_request_id
+             WHERE p.status IN ('confirmed', 'reunified') AND p.case_id IN ({in_scope})"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(reporting::Traced {
+                case: CaseId(col(row, "case_id")?),
+                opened: col(row, "date_of_inquiry")?,
+                reunified_on: col(row, "reunified_on")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
         tx.commit().await?;
-        let facts = reporting::build_facts(&cases, &items, &links)?;
+        let facts = reporting::build_facts(&cases, &items, &links, &traced)?;
         self.append_audit(reporting::report_event(
             by,
             purpose,

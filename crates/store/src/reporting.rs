@@ -25,7 +25,7 @@ use haven_domain::ids::{AgencyId, CaseId, UserId};
 use haven_domain::policy::authorize;
 use haven_domain::user::Actor;
 use haven_report::facts::{
-    Born, CaseFacts, ChildFacts, Facts, IncidentFacts, PlacementFact, ServiceFact,
+    Born, CaseFacts, ChildFacts, Facts, IncidentFacts, PlacementFact, ServiceFact, TracingFact,
 };
 use haven_report::tracker::{Party, Pledge};
 use serde::{Deserialize, Serialize};
@@ -121,14 +121,30 @@ pub(crate) fn reach(by: Option<&Actor>) -> (ScopeLevel, AgencyId, UserId) {
     }
 }
 
+/// A tracing request tied to a child of the caseload by a confirmed (or reunified) match: the
+/// only way the store knows which child a relative was looking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Traced {
+    pub case: CaseId,
+    /// The request's date of inquiry.
+    pub opened: Date,
+    pub reunified_on: Option<Date>,
+}
+
 /// The facts of the cases in scope (`cases`), with their referrals and the incidents linked to
-/// them (`items`, `links` = (incident, case) pairs). An incident counts only the children in
-/// scope: a child of another agency is not ours to describe, even as a number.
+/// them (`items`, `links` = (incident, case) pairs) and the tracing requests matched to them
+/// (`traced`). An incident counts only the children in scope: a child of another agency is not
+/// ours to describe, even as a number.
 pub fn build_facts(
     cases: &[CaseWork],
     items: &[CaseItem],
     links: &[(uuid::Uuid, CaseId)],
+    traced: &[Traced],
 ) -> StoreResult<Facts> {
+    let mut tracing: HashMap<CaseId, Vec<&Traced>> = HashMap::new();
+    for t in traced {
+        tracing.entry(t.case).or_default().push(t);
+    }
     let mut facts = Facts::new();
     let mut referrals: HashMap<CaseId, Vec<Referral>> = HashMap::new();
     for item in items.iter().filter(|i| i.kind == ItemKind::Referral) {
@@ -147,6 +163,17 @@ pub fn build_facts(
                 .map(Vec::as_slice)
                 .unwrap_or_default(),
         );
+        let mut c = c;
+        // A reunification is recorded on the match, or as the reason the case was closed.
+        for t in tracing.get(&work.case.id).into_iter().flatten() {
+            c.tracing.push(TracingFact {
+                opened: t.opened,
+                closed: t.reunified_on,
+            });
+            if let Some(r) = t.reunified_on {
+                c.reunified_on = Some(c.reunified_on.map_or(r, |o| o.min(r)));
+            }
+        }
         children.insert(
             work.case.id,
             ChildFacts {
@@ -754,7 +781,7 @@ mod tests {
                          "description": "a narrative that must never reach a report"}),
         };
         let links = [(incident.id, a.case.id), (incident.id, outside)];
-        let facts = build_facts(&[a, b], &[incident.clone(), incident], &links).unwrap();
+        let facts = build_facts(&[a, b], &[incident.clone(), incident], &links, &[]).unwrap();
         assert_eq!(facts.cases.len(), 2);
         assert_eq!(
             facts.incidents.len(),

@@ -2858,9 +2858,30 @@ impl Store for SqliteStore {
         .iter()
         .map(|row| Ok((uuid_col(row, "item_id")?, CaseId(uuid_col(row, "case_id")?))))
         .collect::<StoreResult<Vec<_>>>()?;
+        let traced = bind(format!(
+            "SELECT p.case_id, t.date_of_inquiry, p.reunified_on FROM potential_matches p
+             JOIN tracing_requests t ON t.id = p.tracing_request_id
+             WHERE p.status IN ('confirmed', 'reunified') AND p.case_id IN ({in_scope})"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| {
+            let date = |name: &str, raw: String| {
+                haven_domain::dates::parse_date(&raw)
+                    .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
+            };
+            let reunified: Option<String> = col(row, "reunified_on")?;
+            Ok(reporting::Traced {
+                case: CaseId(uuid_col(row, "case_id")?),
+                opened: date("date_of_inquiry", col(row, "date_of_inquiry")?)?,
+                reunified_on: reunified.map(|r| date("reunified_on", r)).transpose()?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
         tx.commit().await?;
         drop(conn);
-        let facts = reporting::build_facts(&cases, &items, &links)?;
+        let facts = reporting::build_facts(&cases, &items, &links, &traced)?;
         self.append_audit(reporting::report_event(
             by,
             purpose,

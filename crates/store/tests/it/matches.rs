@@ -186,6 +186,29 @@ async fn a_request_finds_the_child_across_scripts_once_consent_allows_tracing(db
         Some("Zqx family met at the office"),
         "the comment is sealed and opens again"
     );
+
+    // Reports see the request tied to the child, and the reunification (no name, no id).
+    let facts = db
+        .store
+        .report_facts(
+            None,
+            &haven_store::ReportPurpose {
+                area: Some(3),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let traced: Vec<_> = facts
+        .cases
+        .iter()
+        .filter(|c| !c.tracing.is_empty())
+        .collect();
+    assert_eq!(traced.len(), 1);
+    let today = db.clock_now().date();
+    assert_eq!(traced[0].tracing[0].opened, today);
+    assert_eq!(traced[0].tracing[0].closed, Some(today));
+    assert_eq!(traced[0].reunified_on, Some(today));
 }
 
 async fn a_rejected_pair_returns_only_when_the_evidence_changes(db: TestDb) {
