@@ -517,6 +517,34 @@ async fn history_rows(
     .collect()
 }
 
+/// Re-seals one sealed text column of `table` where it is set, each value bound to `aad(id)`.
+async fn reseal_column(
+    conn: &mut SqliteConnection,
+    sealer: &Sealer,
+    table: &str,
+    column: &str,
+    aad: fn(uuid::Uuid) -> String,
+) -> StoreResult<u64> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, {column} AS sealed FROM {table} WHERE {column} IS NOT NULL"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        let id = uuid_col(row, "id")?;
+        let aad = aad(id);
+        let plain = sealer.open_text(&col::<_, String>(row, "sealed")?, &aad)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET {column} = ? WHERE id = ?"
+        )))
+        .bind(sealer.seal_text(&plain, &aad)?)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
 /// Writes the seeded roles that are missing (a new database, or a release that adds one);
 /// roles an admin has edited keep their edits.
 async fn seed_roles(writer: &SqlitePool, now: OffsetDateTime) -> StoreResult<()> {
@@ -2657,70 +2685,15 @@ impl Store for SqliteStore {
             tx.commit().await?;
         }
         let mut tx = self.begin_write().await?;
-        let secrets =
-            sqlx::query("SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL")
-                .fetch_all(&mut *tx)
-                .await?;
-        for row in &secrets {
-            let user = UserId(uuid_col(row, "id")?);
-            let aad = door::totp_aad(user);
-            let plain = self
-                .sealer
-                .open_text(&col::<_, String>(row, "totp_secret")?, &aad)?;
-            sqlx::query("UPDATE users SET totp_secret = ? WHERE id = ?")
-                .bind(self.sealer.seal_text(&plain, &aad)?)
-                .bind(user.to_string())
-                .execute(&mut *tx)
-                .await?;
-            done.secrets += 1;
-        }
-        let reasons = sqlx::query("SELECT id, reason FROM access_grants")
-            .fetch_all(&mut *tx)
-            .await?;
-        for row in &reasons {
-            let grant = uuid_col(row, "id")?;
-            let aad = door::grant_aad(grant);
-            let plain = self
-                .sealer
-                .open_text(&col::<_, String>(row, "reason")?, &aad)?;
-            sqlx::query("UPDATE access_grants SET reason = ? WHERE id = ?")
-                .bind(self.sealer.seal_text(&plain, &aad)?)
-                .bind(grant.to_string())
-                .execute(&mut *tx)
-                .await?;
-            done.secrets += 1;
-        }
-        let bodies = sqlx::query("SELECT id, body FROM consents")
-            .fetch_all(&mut *tx)
-            .await?;
-        for row in &bodies {
-            let consent: uuid::Uuid = uuid_col(row, "id")?;
-            let aad = door::consent_aad(consent);
-            let plain = self
-                .sealer
-                .open_text(&col::<_, String>(row, "body")?, &aad)?;
-            sqlx::query("UPDATE consents SET body = ? WHERE id = ?")
-                .bind(self.sealer.seal_text(&plain, &aad)?)
-                .bind(consent.to_string())
-                .execute(&mut *tx)
-                .await?;
-            done.secrets += 1;
-        }
-        let comments = sqlx::query("SELECT id, body FROM potential_matches WHERE body IS NOT NULL")
-            .fetch_all(&mut *tx)
-            .await?;
-        for row in &comments {
-            let pair = uuid_col(row, "id")?;
-            let aad = matcher::comment_aad(pair);
-            let plain = self
-                .sealer
-                .open_text(&col::<_, String>(row, "body")?, &aad)?;
-            sqlx::query("UPDATE potential_matches SET body = ? WHERE id = ?")
-                .bind(self.sealer.seal_text(&plain, &aad)?)
-                .bind(pair.to_string())
-                .execute(&mut *tx)
-                .await?;
-            done.secrets += 1;
+        // Second-factor secrets, break-the-glass reasons, consents, reviewers' comments.
+        let columns: [(&str, &str, fn(uuid::Uuid) -> String); 4] = [
+            ("users", "totp_secret", |id| door::totp_aad(UserId(id))),
+            ("access_grants", "reason", door::grant_aad),
+            ("consents", "body", door::consent_aad),
+            ("potential_matches", "body", matcher::comment_aad),
+        ];
+        for (table, column, aad) in columns {
+            done.secrets += reseal_column(&mut tx, &self.sealer, table, column, aad).await?;
         }
         let event = door::reseal_event(&done);
         record_change(&mut tx, None, &event, self.now()).await?;
