@@ -262,6 +262,7 @@ impl Comparison {
                 };
                 if alt(a, b)
                     || shares(&a.given, &b.given)
+                    || shares(&a.canon, &b.canon)
                     || b.family.contains(&fa)
                     || a.family.contains(&fb)
                 {
