@@ -285,9 +285,9 @@ pub fn vowels_agree(a: &str, b: &str) -> bool {
     ra != rb || a == b || (!ra && vowel_typo(a.as_bytes(), b.as_bytes()))
 }
 
-/// A vowel dropped or added (Mría, Rafq), or two letters swapped after the first (Lius,
-/// Abna). Not a vowel changed or the first letters swapped: that is another name of the same
-/// consonants (Olena/Alina, Ahmad/Hamid).
+/// A vowel dropped or added (Mría, Rafq), or two letters swapped (Lius, Abna), after the
+/// first letter. Not a vowel changed, nor the first letter: that is another name of the same
+/// consonants (Olena/Alina, Ahmad/Hamid, Amadou/Mamadou).
 fn vowel_typo(a: &[u8], b: &[u8]) -> bool {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
@@ -299,7 +299,7 @@ fn vowel_typo(a: &[u8], b: &[u8]) -> bool {
                 && short[p + 1] == long[p]
                 && short[p + 2..] == long[p + 2..]
         }
-        1 => short[p..] == long[p + 1..],
+        1 => p >= 1 && short[p..] == long[p + 1..],
         _ => false,
     }
 }
@@ -424,6 +424,7 @@ mod tests {
         assert!(vowels_agree(&vowel_form("mria"), &vowel_form("maria")));
         assert!(!vowels_agree(&vowel_form("olena"), &vowel_form("alina")));
         assert!(!vowels_agree(&vowel_form("ahmad"), &vowel_form("hamid")));
+        assert!(!vowels_agree(&vowel_form("amadou"), &vowel_form("mamadou")));
     }
 
     #[test]
