@@ -125,7 +125,9 @@ fn main() {
     let truth = data.true_pairs();
     // Keep only the truth; the generated rows are not the engine's memory. The peak is then
     // reset (Linux: clear_refs 5), so it measures the matching with its input records.
-    let debug = std::env::var("BENCH_DEBUG").is_ok() || std::env::var("BENCH_FP").is_ok();
+    let debug = ["BENCH_DEBUG", "BENCH_FP", "BENCH_FN"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok());
     let data = if debug {
         data
     } else {
@@ -197,6 +199,23 @@ fn main() {
         {
             println!(
                 "FP {:.3} {:?}\n   {:?}\n   {}",
+                m.probability,
+                data.rows[m.left],
+                data.rows[m.right],
+                haven_matching::explain_line(&m.explanation)
+            );
+        }
+    }
+    if std::env::var("BENCH_FN").is_ok() {
+        // True pairs that were compared but scored below the threshold: where recall goes.
+        let all = job.score(&params, 0.0, &Silent).unwrap();
+        for m in all
+            .iter()
+            .filter(|m| data.entity[m.left] == data.entity[m.right] && m.probability < 0.5)
+            .take(60)
+        {
+            println!(
+                "FN {:.3} {:?}\n   {:?}\n   {}",
                 m.probability,
                 data.rows[m.left],
                 data.rows[m.right],

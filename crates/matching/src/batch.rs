@@ -412,11 +412,11 @@ impl Linkage {
                 if acc.1 % 65_536 == 0 {
                     progress.advance(65_536);
                 }
-                if let (Some(a), Some(b)) = (self.recs.get(i as usize), self.recs.get(j as usize)) {
-                    let bits = scorer.bits(a, b, strs, &self.tf) + prior;
-                    if bits >= min_bits {
-                        acc.0.push((i, j, bits));
-                    }
+                if let (Some(a), Some(b)) = (self.recs.get(i as usize), self.recs.get(j as usize))
+                    && let Some(bits) = scorer.bits_at_least(a, b, strs, &self.tf, min_bits - prior)
+                    && bits + prior >= min_bits
+                {
+                    acc.0.push((i, j, bits + prior));
                 }
             },
             |(mut x, n), (mut y, m)| {

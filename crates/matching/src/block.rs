@@ -37,7 +37,7 @@ impl Part {
     fn value(&self, p: &Prepared) -> Option<u64> {
         match *self {
             Part::GivenFamily => {
-                let g = p.given.first().or(p.other.first());
+                let g = p.canon.first().or(p.other.first());
                 match (g, p.family.first()) {
                     (Some(&g), Some(&f)) => {
                         let (a, b) = if g <= f { (g, f) } else { (f, g) };
@@ -46,7 +46,7 @@ impl Part {
                     _ => None,
                 }
             }
-            Part::Given => p.given.first().or(p.other.first()).map(|&g| u64::from(g)),
+            Part::Given => p.canon.first().or(p.other.first()).map(|&g| u64::from(g)),
             Part::Family => p.family.first().map(|&f| u64::from(f)),
             Part::Parent(i) => match p.feats.get(i) {
                 Some(Feat::Tokens(t)) => t.first().map(|&x| u64::from(x)),

@@ -262,6 +262,7 @@ impl Comparison {
                 };
                 if alt(a, b)
                     || shares(&a.given, &b.given)
+                    || shares(&a.canon, &b.canon)
                     || b.family.contains(&fa)
                     || a.family.contains(&fb)
                 {
@@ -315,11 +316,17 @@ fn feat_level(source: &Source, a: &Feat, b: &Feat, strs: Strs<'_>) -> (u8, u32) 
             // Two parts each (given and family, or a name chain): both must agree for "exact".
             // The parent's own name decides; a shared family name is no evidence (namesake
             // families share it), and a name chain must agree in its second part too.
+            // A typo in the second part is still the same parent; the level below must mean a
+            // different chain (a namesake's father), or it would pay for namesakes.
             (Some(fx), Some(fy)) if fx == fy => {
-                if x.len() < 2 || y.len() < 2 || x.get(1) == y.get(1) {
-                    (0, *fx)
-                } else {
+                let second = (x.get(1), y.get(1));
+                if let (Some(&sx), Some(&sy)) = second
+                    && sx != sy
+                    && !similar(&[sx], &[sy], strs)
+                {
                     (1, NONE)
+                } else {
+                    (0, *fx)
                 }
             }
             (Some(&fx), Some(&fy)) if similar(&[fx], &[fy], strs) => (2, NONE),

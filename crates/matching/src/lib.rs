@@ -13,6 +13,7 @@ mod block;
 mod compare;
 mod index;
 mod model;
+mod nickname;
 pub mod normalise;
 mod prepare;
 mod schema;

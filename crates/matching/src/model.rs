@@ -135,6 +135,10 @@ pub(crate) struct Scorer {
     weights: Vec<Vec<f64>>,
     log_m0: Vec<f64>,
     u0: Vec<f64>,
+    /// From each comparison on, the most the rest can still add: all of them, and only those
+    /// that are not family evidence (which counts nothing once the given names differ).
+    rest_all: Vec<f64>,
+    rest_own: Vec<f64>,
     pub matches_per_record: f64,
 }
 
@@ -190,7 +194,30 @@ impl Scorer {
                 "matches_per_record must be positive".into(),
             ));
         }
+        let most: Vec<(f64, bool)> = comps
+            .iter()
+            .zip(&weights)
+            .map(|(c, w): (&Comparison, &Vec<f64>)| {
+                let top = w.iter().copied().fold(0.0_f64, f64::max);
+                let tf = if c.tf {
+                    w.first().map_or(0.0, |w0| w0 + MAX_TF_BONUS)
+                } else {
+                    0.0
+                };
+                (top.max(tf), c.household)
+            })
+            .collect();
+        let suffix = |own: bool| -> Vec<f64> {
+            let mut out = vec![0.0; most.len() + 1];
+            for (i, &(w, household)) in most.iter().enumerate().rev() {
+                let add = if own && household { 0.0 } else { w };
+                out[i] = out[i + 1] + add;
+            }
+            out
+        };
         Ok(Self {
+            rest_all: suffix(false),
+            rest_own: suffix(true),
             comps,
             weights,
             log_m0,
@@ -238,6 +265,39 @@ impl Scorer {
             household.level(comp, level);
         }
         sum - household.excess()
+    }
+
+    /// [`Self::bits`], or `None` as soon as the pair cannot reach `min` bits whatever its
+    /// remaining comparisons say. Most candidate pairs are namesakes' siblings or families that
+    /// differ in the given name: after that first comparison only the child's own evidence can
+    /// still count, and it is not enough.
+    pub(crate) fn bits_at_least(
+        &self,
+        a: &Prepared,
+        b: &Prepared,
+        strs: Strs<'_>,
+        tf: &Tf,
+        min: f64,
+    ) -> Option<f64> {
+        let mut sum = 0.0;
+        let mut household = Household::default();
+        for (c, comp) in self.comps.iter().enumerate() {
+            let (level, value) = comp.level(a, b, strs);
+            let w = self.weight(c, level, value, tf);
+            sum += w;
+            household.add(comp, w);
+            household.level(comp, level);
+            let rest = if household.sibling_like {
+                &self.rest_own
+            } else {
+                &self.rest_all
+            };
+            // The family evidence's cap only ever takes away, so this bounds the total.
+            if sum + rest.get(c + 1).copied().unwrap_or(0.0) < min {
+                return None;
+            }
+        }
+        Some(sum - household.excess())
     }
 
     pub(crate) fn explain(

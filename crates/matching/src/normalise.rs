@@ -229,10 +229,12 @@ pub fn name_keys(raw: &str) -> Vec<String> {
     name_words(raw).iter().map(|w| skeleton(w)).collect()
 }
 
-/// A word's vowels folded (a/e/i/y, o/u) and doubled letters collapsed: tells Olena from Alina
-/// and Ahmad from Hamid, which share a skeleton. A word from a script that writes no short
-/// vowels (Arabic, Persian) keeps its letters, long vowels included (حسن is not حسين), marked
-/// with `#`: it can be compared with another such word, not with a romanisation.
+/// A word's vowels folded (a/e/i/y, o/u) beside its consonants folded as in [`skeleton`]
+/// (g/h, kh/h, v/w, q/k, …), doubled letters collapsed: tells Olena from Alina and Ahmad from
+/// Hamid, which share a skeleton, while two romanisations of one name (Гусина as "Gusina" and
+/// "Husyna") differ in no vowel. A word from a script that writes no short vowels (Arabic,
+/// Persian) keeps its letters, long vowels included (حسن is not حسين), marked with `#`: it can
+/// be compared with another such word, not with a romanisation.
 pub fn vowel_form(word: &str) -> String {
     if word.contains('.') {
         let mut out = String::from("#");
@@ -250,12 +252,21 @@ pub fn vowel_form(word: &str) -> String {
         let c = b[i];
         let next = b.get(i + 1).copied();
         let (ch, used) = match (c, next) {
-            (b'k', Some(b'h')) => ('h', 2),
+            (b'k' | b'g', Some(b'h')) => ('h', 2),
             (b'p', Some(b'h')) => ('f', 2),
+            (b't', Some(b'h')) => ('t', 2),
+            (b'd', Some(b'h')) => ('z', 2),
+            (b's', Some(b'h')) => ('s', 2),
+            (b'c', Some(b'h')) => ('c', 2),
+            (b'z', Some(b'h')) | (b'd', Some(b'j')) => ('j', 2),
+            (b't', Some(b's')) => ('c', 2),
+            (b'c', Some(b'k')) => ('k', 2),
             (b'o' | b'u', _) => ('u', 1),
             (b'a' | b'e' | b'i' | b'y', _) => ('i', 1),
             (b'q' | b'c', _) => ('k', 1),
             (b'v', _) => ('w', 1),
+            (b'p', _) => ('b', 1),
+            (b'g', _) => ('h', 1),
             (other, _) => (char::from(other), 1),
         };
         if !out.ends_with(ch) {
@@ -266,10 +277,31 @@ pub fn vowel_form(word: &str) -> String {
     out
 }
 
-/// Whether two vowel forms say "the same name": both romanised and equal, both in a script
-/// without short vowels and equal, or one of each (then only the skeleton can be compared).
+/// Whether two vowel forms say "the same name": both romanised and equal or a typo apart,
+/// both in a script without short vowels and equal, or one of each (then only the skeleton
+/// can be compared).
 pub fn vowels_agree(a: &str, b: &str) -> bool {
-    a.starts_with('#') != b.starts_with('#') || a == b
+    let (ra, rb) = (a.starts_with('#'), b.starts_with('#'));
+    ra != rb || a == b || (!ra && vowel_typo(a.as_bytes(), b.as_bytes()))
+}
+
+/// A vowel dropped or added (Mría, Rafq), or two letters swapped (Lius, Abna), after the
+/// first letter. Not a vowel changed, nor the first letter: that is another name of the same
+/// consonants (Olena/Alina, Ahmad/Hamid, Amadou/Mamadou).
+fn vowel_typo(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    match long.len() - short.len() {
+        0 => {
+            p >= 1
+                && p + 1 < short.len()
+                && short[p] == long[p + 1]
+                && short[p + 1] == long[p]
+                && short[p + 2..] == long[p + 2..]
+        }
+        1 => p >= 1 && short[p..] == long[p + 1..],
+        _ => false,
+    }
 }
 
 /// Each part's skeleton and vowel form.
@@ -386,6 +418,13 @@ mod tests {
         assert_eq!(name_keys("حسن"), name_keys("حسين"));
         assert!(!vowels_agree(&hasan, &husayn));
         assert!(vowels_agree(&hasan, &vowel_form("hassan")));
+        // Romanisations and typos agree; another vowel does not.
+        assert_eq!(vowel_form("gusina"), vowel_form("husyna"));
+        assert!(vowels_agree(&vowel_form("lius"), &vowel_form("luis")));
+        assert!(vowels_agree(&vowel_form("mria"), &vowel_form("maria")));
+        assert!(!vowels_agree(&vowel_form("olena"), &vowel_form("alina")));
+        assert!(!vowels_agree(&vowel_form("ahmad"), &vowel_form("hamid")));
+        assert!(!vowels_agree(&vowel_form("amadou"), &vowel_form("mamadou")));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
+use crate::nickname::canonical;
 use crate::normalise::{fold_code, fold_text, name_forms};
 use crate::schema::{Kind, Record, Schema, Value, Ymd};
 
@@ -88,6 +89,8 @@ pub(crate) struct Prepared {
     pub given: Ids,
     /// The given names' vowel forms, in step with `given` (see `normalise::vowel_form`).
     pub given_v: Ids,
+    /// In step with `given`: the name each part is a nickname of (`nickname`), else the part.
+    pub canon: Ids,
     pub family: Ids,
     pub other: Ids,
     /// Inline for up to six non-name comparisons (parents, birth, sex, nationality, place).
@@ -99,6 +102,7 @@ pub(crate) struct Prepared {
 pub(crate) struct Normalised {
     given: Vec<String>,
     given_v: Vec<String>,
+    canon: Vec<String>,
     family: Vec<String>,
     other: Vec<String>,
     feats: Vec<NFeat>,
@@ -256,6 +260,7 @@ pub(crate) fn normalise_cached(
                 for (k, v) in cache.forms(t) {
                     n.given.push(k.clone());
                     n.given_v.push(v.clone());
+                    n.canon.push(canonical(k, v).to_string());
                 }
             }
             Kind::FamilyName => n.family.extend(cache.keys(t)),
@@ -265,6 +270,7 @@ pub(crate) fn normalise_cached(
                 if let Some((k, v)) = forms.next() {
                     n.given.push(k.clone());
                     n.given_v.push(v.clone());
+                    n.canon.push(canonical(k, v).to_string());
                 }
                 n.family.extend(forms.map(|(k, _)| k.clone()));
             }
@@ -356,22 +362,27 @@ pub(crate) fn prepare_all(
     }
     // Per distinct text: its keys, and (given names only) their vowel forms. In chunks, so
     // that the normalised strings of all texts are never held at once.
-    let mut ids: Vec<(Ids, Ids)> = Vec::with_capacity(texts.len());
+    let mut ids: Vec<(Ids, Ids, Ids)> = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(1 << 16) {
         let forms: Vec<Vec<(String, String)>> =
             chunk.par_iter().map(|(t, _)| name_forms(t)).collect();
         ids.extend(forms.iter().zip(chunk).map(|(f, (_, given))| {
             let keys = f.iter().map(|(k, _)| interner.intern(k)).collect();
-            let vowels = if *given {
-                f.iter().map(|(_, v)| interner.intern(v)).collect()
+            let (vowels, canon) = if *given {
+                (
+                    f.iter().map(|(_, v)| interner.intern(v)).collect(),
+                    f.iter()
+                        .map(|(k, v)| interner.intern(canonical(k, v)))
+                        .collect(),
+                )
             } else {
-                Ids::new()
+                (Ids::new(), Ids::new())
             };
-            (keys, vowels)
+            (keys, vowels, canon)
         }));
     }
-    let empty = (Ids::new(), Ids::new());
-    let of = |v: Option<&Value>| -> &(Ids, Ids) {
+    let empty = (Ids::new(), Ids::new(), Ids::new());
+    let of = |v: Option<&Value>| -> &(Ids, Ids, Ids) {
         text(v)
             .and_then(|t| index.get(t))
             .and_then(|&x| ids.get(x as usize))
@@ -383,17 +394,19 @@ pub(crate) fn prepare_all(
         .map(|rec| {
             let mut p = Prepared::default();
             for (f, v) in schema.fields.iter().zip(&rec.values) {
-                let (keys, vowels) = of(Some(v));
+                let (keys, vowels, canon) = of(Some(v));
                 match f.kind {
                     Kind::GivenName => {
                         p.given.extend_from_slice(keys);
                         p.given_v.extend_from_slice(vowels);
+                        p.canon.extend_from_slice(canon);
                     }
                     Kind::FamilyName => p.family.extend_from_slice(keys),
                     Kind::OtherName => p.other.extend_from_slice(keys),
                     Kind::FullName => {
                         p.given.extend(keys.first().copied());
                         p.given_v.extend(vowels.first().copied());
+                        p.canon.extend(canon.first().copied());
                         p.family.extend(keys.iter().skip(1).copied());
                     }
                     _ => {}
@@ -402,7 +415,7 @@ pub(crate) fn prepare_all(
             for s in sources {
                 p.feats.push(match s {
                     Source::Parent(i) => {
-                        let (keys, _) = of(rec.values.get(*i));
+                        let (keys, _, _) = of(rec.values.get(*i));
                         if keys.is_empty() {
                             Feat::Missing
                         } else {
@@ -429,6 +442,7 @@ impl Normalised {
         let given_v = self.given_v.iter().map(|v| interner.intern(v)).collect();
         let mut ids = |v: Vec<String>| -> Ids { v.iter().map(|s| interner.intern(s)).collect() };
         let given = ids(self.given);
+        let canon = ids(self.canon);
         let family = ids(self.family);
         let other = ids(self.other);
         let feats = self
@@ -443,6 +457,7 @@ impl Normalised {
         Prepared {
             given,
             given_v,
+            canon,
             family,
             other,
             feats,
@@ -455,6 +470,7 @@ impl Normalised {
             v.iter().map(|s| interner.lookup(s, temp)).collect()
         };
         let given = ids(&self.given, temp);
+        let canon = ids(&self.canon, temp);
         let given_v = self
             .given_v
             .iter()
@@ -474,6 +490,7 @@ impl Normalised {
         Prepared {
             given,
             given_v,
+            canon,
             family,
             other,
             feats,
