@@ -295,11 +295,28 @@ fn block(c: &Chrome, ind: &IndicatorDef, report: &Report, by: &str) -> Indicator
     IndicatorBlock {
         code: ind.code.to_string(),
         definition: c.t(&format!("{id}-def")),
-        headline: show(c, tracker::headline(report, ind.code), ind.kind),
+        headline: match margin(report, ind.code) {
+            Some(v) => show(c, v, ind.kind),
+            None => c.t("reports-no-value"),
+        },
         name,
         svg,
         cells,
     }
+}
+
+/// The whole-window value of an indicator: `Some(None)` when it is suppressed, `None` when the
+/// report has no such cell (a stock cut by period has no sum over the periods), which must not
+/// read as "suppressed".
+fn margin(report: &Report, code: &str) -> Option<Option<f64>> {
+    let (from, to) = (format_date(report.from), format_date(report.to));
+    report
+        .tables
+        .iter()
+        .filter(|t| t.indicator == code)
+        .flat_map(|t| &t.rows)
+        .find(|r| r.labels.iter().all(Option::is_none) && r.date_start == from && r.date_end == to)
+        .map(|r| chart::number(&r.value))
 }
 
 fn status_words(c: &Chrome, s: Option<Status>) -> (String, &'static str) {
@@ -592,6 +609,39 @@ mod tests {
                 i.definition
             );
         }
+    }
+
+    #[test]
+    fn a_missing_whole_period_value_is_not_called_suppressed() {
+        use haven_report::{Row, Value};
+        use time::macros::date;
+        let row = |labels: Vec<Option<String>>, start: &str, count| Row {
+            labels,
+            date_start: start.into(),
+            date_end: "2026-06-30".into(),
+            value: Value::Count { count },
+        };
+        let report = |rows| Report {
+            from: date!(2026 - 01 - 01),
+            to: date!(2026 - 06 - 30),
+            threshold: 4,
+            tables: vec![Table {
+                indicator: "det_placements",
+                name: "",
+                area: 2,
+                kind: Kind::Count,
+                dimensions: vec!["sex".into()],
+                dims: vec![],
+                rows,
+            }],
+        };
+        let female = row(vec![Some("female".into())], "2026-01-01", None);
+        let whole = report(vec![female.clone(), row(vec![None], "2026-01-01", None)]);
+        assert_eq!(margin(&whole, "det_placements"), Some(None), "suppressed");
+        let shown = report(vec![row(vec![None], "2026-01-01", Some(12))]);
+        assert_eq!(margin(&shown, "det_placements"), Some(Some(12.0)));
+        let by_period = report(vec![row(vec![None], "2026-04-01", Some(3))]);
+        assert_eq!(margin(&by_period, "det_placements"), None, "no such cell");
     }
 
     #[test]

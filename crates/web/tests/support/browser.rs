@@ -195,7 +195,10 @@ impl Person<'_> {
         let code = totp::code(&totp::TotpSecret::from_base32(&secret).unwrap(), now).unwrap();
         self.fill("#code", &code).await;
         self.click("form[action='/login/enrol'] button").await;
+        // The recovery codes are shown once; then on to the home page.
         self.find("main h1").await;
+        self.go("/").await;
+        self.find("nav a[href='/']").await;
     }
 
     pub async fn log_out(&self) {
