@@ -34,6 +34,8 @@ pub const DIMENSIONS: &[&str] = &[
     "adm0",
     "adm1",
     "adm2",
+    "adm3",
+    "adm4",
     "month",
     "quarter",
     "year",
@@ -596,6 +598,16 @@ mod tests {
                 let id = indicator_id(i.code);
                 assert!(lang.has(&id), "{lang:?} {id}");
                 assert!(lang.has(&format!("{id}-def")), "{lang:?} {id}-def");
+            }
+        }
+    }
+
+    #[test]
+    fn every_offered_disaggregation_is_one_the_engine_knows_and_has_words() {
+        for d in DIMENSIONS {
+            assert!(haven_report::Dimension::parse(d).is_ok(), "{d}");
+            for lang in Lang::ALL {
+                assert!(lang.has(&format!("reports-dim-{d}")), "{lang:?} {d}");
             }
         }
     }
