@@ -12,7 +12,7 @@ mod support;
 use std::path::PathBuf;
 
 use haven_testkit::TestApp;
-use support::{ADMIN, Driver, Person, SUPERVISOR_EMAIL, TRACER, WORKER};
+use support::{ADMIN, DATA, Driver, Person, SUPERVISOR_EMAIL, TRACER, WORKER};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -79,6 +79,18 @@ async fn main() {
     p.shot(&shot("match-review")).await;
     p.go(&format!("{pair}?lang=ar")).await;
     p.shot(&shot("match-review-ar")).await;
+    p.go("/?lang=en").await;
+    p.log_out().await;
+
+    // The reports dashboard (the data officer sets up a second factor on the way in).
+    // More children first, so that the charts show numbers as well as suppressed cells.
+    support::demo_reports(&app).await;
+    let now = u64::try_from(app.store.clock().now().unix_timestamp()).unwrap();
+    p.log_in_enrolling(DATA, now).await;
+    p.go("/reports/1?by=sex&lang=en").await;
+    p.shot(&shot("reports")).await;
+    p.go("/reports/1?by=age&lang=ar").await;
+    p.shot(&shot("reports-ar")).await;
     p.go("/?lang=en").await;
     p.log_out().await;
 

@@ -250,7 +250,7 @@ pub struct ProgressView {
 }
 
 /// The current values of `codes`, computed once over the caller's scope (one audited read).
-async fn current_values(
+pub(crate) async fn current_values(
     state: &AppState,
     actor: &Actor,
     codes: &[&str],

@@ -7,7 +7,7 @@
 mod support;
 
 use haven_testkit::TestApp;
-use support::{ADMIN, Driver, Person, SUPERVISOR_EMAIL, TRACER, WORKER};
+use support::{ADMIN, DATA, Driver, Person, SUPERVISOR_EMAIL, TRACER, WORKER};
 
 /// One browser, one walk through the main work, step by step (each step names what a user
 /// relies on). One session keeps the run to a few seconds on a small CI machine.
@@ -216,7 +216,18 @@ async fn a_caseworker_and_a_supervisor_do_their_work_in_a_real_browser() {
     assert!(p.exists("#form-reunify").await);
     p.log_out().await;
 
-    // 14. An admin sees users and can create one.
+    // 14. The data officer sets up a second factor, opens the detention dashboard from the
+    // navigation and finds a chart and the tracker, but no child.
+    let now = u64::try_from(app.store.clock().now().unix_timestamp()).unwrap();
+    p.log_in_enrolling(DATA, now).await;
+    p.click("nav a[href='/reports']").await;
+    p.click("a[href='/reports/2']").await;
+    assert!(p.exists("section.indicator svg").await);
+    let main = p.text("main").await;
+    assert!(main.contains("Commitments tracker") && !main.contains("Yousef"));
+    p.log_out().await;
+
+    // 15. An admin sees users and can create one.
     p.log_in(ADMIN).await;
     p.go("/admin?lang=en").await;
     assert!(p.text("main").await.contains(WORKER));

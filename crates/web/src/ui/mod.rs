@@ -19,6 +19,7 @@ pub mod forms;
 pub mod i18n;
 pub mod inbox;
 pub mod matches;
+pub mod reports;
 pub mod session;
 pub mod tracing_requests;
 
@@ -79,6 +80,10 @@ pub fn router(limit: crate::limits::SignInLimit) -> Router<AppState> {
         .route("/matches", get(matches::inbox))
         .route("/matches/{id}", get(matches::review).post(matches::decide))
         .route("/cases/{id}/consents", post(cases::consent))
+        // The reports dashboard and the commitments tracker.
+        .route("/reports", get(reports::areas))
+        .route("/reports/{area}", get(reports::area))
+        .route("/reports/{area}/pledges", post(reports::create_pledge))
         .route("/admin", get(admin::page))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}/disable", post(admin::disable_user))
@@ -125,6 +130,7 @@ pub struct NavUser {
     pub admin: bool,
     pub tracing: bool,
     pub matches: bool,
+    pub reports: bool,
 }
 
 impl NavUser {
@@ -139,6 +145,7 @@ impl NavUser {
             admin: can(Permission::UserManage),
             tracing: can(Permission::TracingRead),
             matches: can(Permission::MatchReview),
+            reports: can(Permission::ReportRead),
         }
     }
 }

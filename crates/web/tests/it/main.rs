@@ -12,6 +12,7 @@ mod reports;
 mod security;
 mod tracing;
 mod ui;
+mod ui_reports;
 mod ui_tracing;
 
 use haven_domain::access::CASEWORKER;

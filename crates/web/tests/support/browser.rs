@@ -176,6 +176,31 @@ impl Person<'_> {
         assert_eq!(self.path().await, "/", "signed in as {email}");
     }
 
+    /// Signs in a role that needs a second factor, setting it up on the way (the data officer):
+    /// the code is computed from the secret the enrolment page carries, at the server's `now`.
+    pub async fn log_in_enrolling(&self, email: &str, now: u64) {
+        use haven_crypto::totp;
+        self.go("/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("form[action='/login'] button").await;
+        self.find("#code").await;
+        let secret = self
+            .find("input[name=secret]")
+            .await
+            .attr("value")
+            .await
+            .unwrap()
+            .unwrap();
+        let code = totp::code(&totp::TotpSecret::from_base32(&secret).unwrap(), now).unwrap();
+        self.fill("#code", &code).await;
+        self.click("form[action='/login/enrol'] button").await;
+        // The recovery codes are shown once; then on to the home page.
+        self.find("main h1").await;
+        self.go("/").await;
+        self.find("nav a[href='/']").await;
+    }
+
     pub async fn log_out(&self) {
         self.click("form.logout button").await;
         self.find("#email").await;
@@ -191,6 +216,7 @@ pub const WORKER: &str = "amina.worker@demo.example";
 pub const SUPERVISOR_EMAIL: &str = "samir.supervisor@demo.example";
 pub const ADMIN: &str = "admin@demo.example";
 pub const TRACER: &str = "tariq.tracer@demo.example";
+pub const DATA: &str = "dina.data@demo.example";
 
 /// One agency (plus a partner) with a caseworker, a supervisor (one team) and an agency admin.
 pub async fn world(app: &TestApp) {
@@ -199,6 +225,8 @@ pub async fn world(app: &TestApp) {
     app.user(&agency, ADMIN, haven_domain::access::AGENCY_ADMIN)
         .await;
     app.user(&agency, TRACER, haven_domain::access::TRACING_OFFICER)
+        .await;
+    app.user(&agency, DATA, haven_domain::access::DATA_OFFICER)
         .await;
     let group = app
         .store
@@ -332,4 +360,35 @@ pub async fn demo_tracing(app: &TestApp, ids: &[haven_domain::ids::CaseId]) {
         .await
         .unwrap();
     app.store.sync_matches().await.unwrap();
+}
+
+/// Enough synthetic children for the dashboard to show numbers rather than only suppressed
+/// cells, and one pledge on area 2.
+pub async fn demo_reports(app: &TestApp) {
+    let cred = app.store.user_by_email(WORKER).await.unwrap().unwrap();
+    let actor = haven_domain::user::Actor::from(&cred.user);
+    let nationalities = ["SY", "ER", "AF", "HN", "SD"];
+    let separations = ["unaccompanied", "separated", "accompanied"];
+    let risks = ["high", "medium", "low"];
+    for i in 0..60_usize {
+        let doc = haven_domain::case::doc_from_json(json!({
+            "given_name": format!("Child{i}"), "family_name": "Demo",
+            "sex": if i % 5 < 3 { "female" } else { "male" },
+            "estimated_age": {"years": 3 + i % 15},
+            "nationality": nationalities[i % nationalities.len()],
+            "separation_status": separations[i % separations.len()],
+            "risk_level": risks[i % risks.len()],
+        }))
+        .unwrap();
+        app.store.create_case(&actor, doc).await.unwrap();
+    }
+    let data = app.store.user_by_email(DATA).await.unwrap().unwrap();
+    let data = haven_domain::user::Actor::from(&data.user);
+    let pledge: haven_store::PledgeDoc = serde_json::from_value(json!({
+        "party": "government", "name": "Ministry of the Interior", "area": 2,
+        "indicator": "det_in_immigration_detention", "baseline": 40, "target": 0,
+        "baseline_date": "2025-01-01", "due_date": "2027-12-31",
+    }))
+    .unwrap();
+    app.store.create_pledge(&data, pledge).await.unwrap();
 }
