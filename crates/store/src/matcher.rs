@@ -288,7 +288,6 @@ pub struct Matcher {
 pub struct Job {
     pub seq: i64,
     pub record: JobRecord,
-    pub done: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

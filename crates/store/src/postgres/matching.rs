@@ -55,14 +55,12 @@ fn pair_from_row(row: &PgRow, sealer: &Sealer) -> StoreResult<PotentialMatch> {
 }
 
 fn job_from_row(row: &PgRow) -> StoreResult<Job> {
-    let done: Option<OffsetDateTime> = col(row, "done_at")?;
     Ok(Job {
         seq: col(row, "seq")?,
         record: JobRecord::parse(
             &col::<_, String>(row, "record_type")?,
             col(row, "record_id")?,
         )?,
-        done: done.is_some(),
     })
 }
 

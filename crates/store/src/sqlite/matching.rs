@@ -77,14 +77,12 @@ fn pair_from_row(row: &SqliteRow, sealer: &Sealer) -> StoreResult<PotentialMatch
 }
 
 fn job_from_row(row: &SqliteRow) -> StoreResult<Job> {
-    let done: Option<String> = col(row, "done_at")?;
     Ok(Job {
         seq: col(row, "seq")?,
         record: JobRecord::parse(
             &col::<_, String>(row, "record_type")?,
             uuid_col(row, "record_id")?,
         )?,
-        done: done.is_some(),
     })
 }
 

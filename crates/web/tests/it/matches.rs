@@ -93,6 +93,14 @@ async fn an_officer_reviews_a_proposed_match_side_by_side_and_confirms_it() {
     assert_eq!(detail["case"]["given_name"], "أمينة");
     assert_eq!(detail["tracing_request"]["child"]["given_name"], "Amina");
 
+    // A garbage filter names the parameter and lists nothing.
+    let bad = get("/api/v1/matches?status=maybe&case_id=x%27--")
+        .send()
+        .await
+        .unwrap();
+    let body = error(bad, StatusCode::BAD_REQUEST).await;
+    assert_eq!(paths(&body), ["case_id", "status"]);
+
     let decide = |body: Value, version: &str| {
         ctx.client
             .post(ctx.app.url(&format!("/api/v1/matches/{id}/decision")))
