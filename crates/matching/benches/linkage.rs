@@ -3,7 +3,9 @@
 //! Dedupes N synthetic records with known truth (haven-synth's linkage generator) end to end:
 //! prepare, block, train (EM), score. Prints precision, recall, F1, wall time and peak memory
 //! (VmHWM). With `--index`, also builds an incremental index of the N records and times top-10
-//! queries. Run one size per process so the peak memory is that size's.
+//! queries. Run one size per process so the peak memory is that size's. To see where errors
+//! come from: `BENCH_FP=1` (false positives), `BENCH_FN=1` (false negatives), `BENCH_PATTERNS=1`
+//! (both, grouped by their agreement levels), `BENCH_DEBUG=1` (the trained m and u).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
@@ -125,7 +127,7 @@ fn main() {
     let truth = data.true_pairs();
     // Keep only the truth; the generated rows are not the engine's memory. The peak is then
     // reset (Linux: clear_refs 5), so it measures the matching with its input records.
-    let debug = ["BENCH_DEBUG", "BENCH_FP", "BENCH_FN"]
+    let debug = ["BENCH_DEBUG", "BENCH_FP", "BENCH_FN", "BENCH_PATTERNS"]
         .iter()
         .any(|v| std::env::var(v).is_ok());
     let data = if debug {
@@ -204,6 +206,43 @@ fn main() {
                 data.rows[m.right],
                 haven_matching::explain_line(&m.explanation)
             );
+        }
+    }
+    if std::env::var("BENCH_PATTERNS").is_ok() {
+        // The errors grouped by their levels: which evidence the model misreads. Pairs under
+        // 0.02 are not scored (every candidate pair's explanation would not fit in memory).
+        // `BENCH_PATTERN_SHOW=<one printed pattern>` prints a few of its pairs.
+        let show = std::env::var("BENCH_PATTERN_SHOW").ok();
+        let mut by = std::collections::HashMap::<String, (usize, usize)>::new();
+        let all = job.score(&params, 0.02, &Silent).unwrap();
+        for m in &all {
+            let same = data.entity[m.left] == data.entity[m.right];
+            if (m.probability >= 0.5) == same {
+                continue;
+            }
+            let key = m
+                .explanation
+                .iter()
+                .map(|w| format!("{}={}", w.field, w.level.split(' ').next().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let counts = by.entry(key.clone()).or_default();
+            if show.as_deref() == Some(key.as_str()) && counts.0 + counts.1 < 12 {
+                println!(
+                    "{:.3} {:?}\n   {:?}",
+                    m.probability, data.rows[m.left], data.rows[m.right],
+                );
+            }
+            if same {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+        }
+        let mut v: Vec<_> = by.into_iter().collect();
+        v.sort_by_key(|(_, (missed, wrong))| std::cmp::Reverse(missed + wrong));
+        for (k, (missed, wrong)) in v.iter().take(50) {
+            println!("false positives {wrong}, false negatives {missed} | {k}");
         }
     }
     if std::env::var("BENCH_FN").is_ok() {

@@ -3,8 +3,10 @@
 use rayon::prelude::*;
 
 use crate::block::{Rule, Splitters, rules, wide_birth};
-use crate::compare::{Comparison, comparisons};
-use crate::model::{FieldWeight, Params, Patterns, Scorer, Tf, pattern, probability, train};
+use crate::compare::{Comparison, What, comparisons};
+use crate::model::{
+    FieldWeight, Params, Patterns, Scorer, Tf, learn_u_same_given, pattern, probability, train,
+};
 use crate::prepare::{Interner, Prepared, Strs, prepare_all, sources};
 use crate::schema::{Record, Schema};
 use crate::{MatchError, Progress, check_shape};
@@ -314,15 +316,112 @@ impl Linkage {
             },
             merge_patterns,
         );
-        let (comparisons, lambda) =
+        let (mut comparisons, lambda) =
             train(&self.comps, &random, &sessions, &blocked, self.pairs as f64);
-        progress.advance(1);
         let true_pairs = lambda * self.pairs as f64;
+        let (same_given, same_given_pairs) = self.same_given_patterns();
+        if let Some(g) = self
+            .comps
+            .iter()
+            .position(|c| matches!(c.what, What::Given))
+            && same_given_pairs > 0.0
+        {
+            // Matches among those pairs: the true pairs whose given names agree exactly.
+            let m0 = comparisons
+                .get(g)
+                .and_then(|c| c.levels.first())
+                .map_or(1.0, |l| l.m);
+            let p = (true_pairs * m0 / same_given_pairs).clamp(1e-12, 0.5);
+            learn_u_same_given(
+                &self.comps,
+                &mut comparisons,
+                &same_given,
+                (p / (1.0 - p)).log2(),
+            );
+        }
+        progress.advance(1);
         let per_record = match self.split {
             Some(_) => true_pairs / hi_n.max(1) as f64,
             None => 2.0 * true_pairs / n.max(1) as f64,
         };
         crate::model::params(&self.schema, comparisons, per_record)
+    }
+
+    /// Level patterns of pairs drawn at random among the pairs of records with the same given
+    /// name (for a link, one from each side), and how many such pairs there are.
+    fn same_given_patterns(&self) -> (Patterns, f64) {
+        let Some(g) = self.comps.iter().find(|c| matches!(c.what, What::Given)) else {
+            return (Patterns::default(), 0.0);
+        };
+        let mut by: Vec<(u32, u32)> = self
+            .recs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((g.value(r)?, i as u32)))
+            .collect();
+        by.par_sort_unstable();
+        // Per group of one name: where it starts, where its right side starts, where it
+        // ends; and the pairs up to and including it.
+        let mut groups: Vec<(usize, usize, usize)> = Vec::new();
+        let mut cum: Vec<u64> = Vec::new();
+        let mut total = 0u64;
+        let mut start = 0;
+        while start < by.len() {
+            let v = by.get(start).map_or(0, |x| x.0);
+            let end = start
+                + by.get(start..)
+                    .map_or(0, |r| r.partition_point(|x| x.0 == v));
+            let members = by.get(start..end).unwrap_or(&[]);
+            let (mid, pairs) = match self.split {
+                Some(sp) => {
+                    let l = members.partition_point(|x| (x.1 as usize) < sp);
+                    (start + l, (l * (members.len() - l)) as u64)
+                }
+                None => {
+                    let n = members.len() as u64;
+                    (start, n * n.saturating_sub(1) / 2)
+                }
+            };
+            if pairs > 0 {
+                total += pairs;
+                groups.push((start, mid, end));
+                cum.push(total);
+            }
+            start = end;
+        }
+        let strs = self.strs();
+        let pats = (0..RANDOM_PAIRS.min(total))
+            .into_par_iter()
+            .fold(Patterns::default, |mut acc, t| {
+                let mut rng = SplitMix(t ^ 0x9a11_9a11);
+                let x = rng.below(total);
+                let Some(&(s, mid, e)) = groups.get(cum.partition_point(|&c| c <= x)) else {
+                    return acc;
+                };
+                let (i, j) = if self.split.is_some() {
+                    (
+                        s + rng.below((mid - s) as u64) as usize,
+                        mid + rng.below((e - mid) as u64) as usize,
+                    )
+                } else {
+                    let n = (e - s) as u64;
+                    let i = rng.below(n);
+                    let mut j = rng.below(n - 1);
+                    if j >= i {
+                        j += 1;
+                    }
+                    (s + i as usize, s + j as usize)
+                };
+                if let (Some(&(_, i)), Some(&(_, j))) = (by.get(i), by.get(j))
+                    && let (Some(a), Some(b)) =
+                        (self.recs.get(i as usize), self.recs.get(j as usize))
+                {
+                    *acc.entry(pattern(&self.comps, a, b, strs)).or_insert(0.0) += 1.0;
+                }
+                acc
+            })
+            .reduce(Patterns::default, merge_patterns);
+        (pats, total as f64)
     }
 
     /// The rules to train m on, surest first (see `model::train`).

@@ -221,6 +221,11 @@ fn shares(a: &[u32], b: &[u32]) -> bool {
     a.iter().any(|x| b.contains(x))
 }
 
+/// Every part of `a` is in `b` (and `a` has one).
+fn subset(a: &[u32], b: &[u32]) -> bool {
+    !a.is_empty() && a.iter().all(|x| b.contains(x))
+}
+
 fn same_set(a: &[u32], b: &[u32]) -> bool {
     a.len() == b.len() && a.iter().all(|x| b.contains(x))
 }
@@ -255,16 +260,30 @@ impl Comparison {
                     };
                     return if agree { (0, fa) } else { (1, NONE) };
                 }
+                if swapped(a, b) {
+                    return (0, fa);
+                }
                 let alt = |p: &Prepared, q: &Prepared| {
                     shares(&p.given, &q.other)
                         || shares(&p.other, &q.given)
                         || shares(&p.other, &q.other)
                 };
+                // A name part shared while each has one of its own is what siblings with
+                // compound names have (José Luis, Juan José).
+                let (sa, sb) = (subset(&a.given, &b.given), subset(&b.given, &a.given));
+                if !sa && !sb && shares(&a.given, &b.given) && !alt(a, b) {
+                    return (4, NONE);
+                }
+                // The given name written as the family name, where the other record has none.
+                let as_family = |p: &Prepared, q: &Prepared, first: u32| {
+                    p.family.is_empty() && q.family.contains(&first)
+                };
                 if alt(a, b)
-                    || shares(&a.given, &b.given)
+                    || sa
+                    || sb
                     || shares(&a.canon, &b.canon)
-                    || b.family.contains(&fa)
-                    || a.family.contains(&fb)
+                    || as_family(b, a, fb)
+                    || as_family(a, b, fa)
                 {
                     return (2, NONE);
                 }
@@ -277,7 +296,7 @@ impl Comparison {
                 let (Some(&fa), Some(_)) = (a.family.first(), b.family.first()) else {
                     return (NULL, NONE);
                 };
-                if same_set(&a.family, &b.family) {
+                if same_set(&a.family, &b.family) || swapped(a, b) {
                     return (0, fa);
                 }
                 if shares(&a.family, &b.family)
@@ -298,6 +317,13 @@ impl Comparison {
             }
         }
     }
+}
+
+/// Given and family name in swapped order (both ways: one way only is what relatives have, a
+/// child named for the grandfather whose name the family carries). Compared as if in order.
+fn swapped(a: &Prepared, b: &Prepared) -> bool {
+    let (ga, gb) = (names(a), names(b));
+    matches!((ga.first(), gb.first()), (Some(x), Some(y)) if x != y && b.family.contains(x) && a.family.contains(y))
 }
 
 fn names(p: &Prepared) -> &[u32] {

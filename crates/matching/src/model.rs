@@ -30,12 +30,15 @@ pub struct ComparisonParams {
     pub levels: Vec<LevelParams>,
 }
 
-/// `m`: the chance of this level for a true match; `u`: for a non-match.
+/// `m`: the chance of this level for a true match; `u`: for a non-match; `u_same_given`: for
+/// a non-match that has the same given name (see [`Scorer`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelParams {
     pub label: String,
     pub m: f64,
     pub u: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub u_same_given: Option<f64>,
 }
 
 const FORMAT: u32 = 1;
@@ -128,11 +131,22 @@ impl Tf {
 }
 
 /// Scores pairs with given parameters.
+///
+/// Fields are not independent among non-matches: a given name belongs to a country, a family
+/// name to a region, a father's name to a family name. Two strangers with the same given name
+/// are far likelier than two random strangers to share nationality, village and family name;
+/// weighing those against random strangers would count the country three times over and
+/// propose every namesake in a large caseload. So once the given names agree exactly, the
+/// other comparisons weigh against `u_same_given` (the chain rule: P(given) x P(rest | given)).
 #[derive(Debug, Clone)]
 pub(crate) struct Scorer {
     pub comps: Vec<Comparison>,
     /// log2(m/u) per comparison and level.
     weights: Vec<Vec<f64>>,
+    /// log2(m/u_same_given), for pairs whose given names agree exactly.
+    weights_given: Vec<Vec<f64>>,
+    /// log2(u0 / u0_same_given): shifts a term-frequency weight to the same condition.
+    tf_shift_given: Vec<f64>,
     log_m0: Vec<f64>,
     u0: Vec<f64>,
     /// From each comparison on, the most the rest can still add: all of them, and only those
@@ -166,6 +180,8 @@ impl Scorer {
             )));
         }
         let mut weights = Vec::new();
+        let mut weights_given = Vec::new();
+        let mut tf_shift_given = Vec::new();
         let mut log_m0 = Vec::new();
         let mut u0 = Vec::new();
         for (c, cp) in comps.iter().zip(&p.comparisons) {
@@ -185,7 +201,28 @@ impl Scorer {
                     cp.label
                 )));
             }
+            if cp
+                .levels
+                .iter()
+                .any(|l| l.u_same_given.is_some_and(|u| !(u > 0.0 && u <= 1.0)))
+            {
+                return Err(MatchError::BadParams(format!(
+                    "{}: u_same_given must be in (0, 1]",
+                    cp.label
+                )));
+            }
             weights.push(cp.levels.iter().map(|l| (l.m / l.u).log2()).collect());
+            weights_given.push(
+                cp.levels
+                    .iter()
+                    .map(|l| (l.m / l.u_same_given.unwrap_or(l.u)).log2())
+                    .collect(),
+            );
+            tf_shift_given.push(
+                cp.levels
+                    .first()
+                    .map_or(0.0, |l| (l.u / l.u_same_given.unwrap_or(l.u)).log2()),
+            );
             log_m0.push(cp.levels.first().map_or(0.0, |l| l.m.log2()));
             u0.push(cp.levels.first().map_or(1.0, |l| l.u));
         }
@@ -196,9 +233,9 @@ impl Scorer {
         }
         let most: Vec<(f64, bool)> = comps
             .iter()
-            .zip(&weights)
-            .map(|(c, w): (&Comparison, &Vec<f64>)| {
-                let top = w.iter().copied().fold(0.0_f64, f64::max);
+            .zip(weights.iter().zip(&weights_given))
+            .map(|(c, (w, wg)): (&Comparison, (&Vec<f64>, &Vec<f64>))| {
+                let top = w.iter().chain(wg).copied().fold(0.0_f64, f64::max);
                 let tf = if c.tf {
                     w.first().map_or(0.0, |w0| w0 + MAX_TF_BONUS)
                 } else {
@@ -220,6 +257,8 @@ impl Scorer {
             rest_own: suffix(true),
             comps,
             weights,
+            weights_given,
+            tf_shift_given,
             log_m0,
             u0,
             matches_per_record: p.matches_per_record,
@@ -232,12 +271,18 @@ impl Scorer {
         (p / (1.0 - p)).log2()
     }
 
-    fn weight(&self, c: usize, level: u8, value: u32, tf: &Tf) -> f64 {
+    /// The weight of `level` of comparison `c`; `given` when the given names agree exactly
+    /// (and `c` is not the given name itself).
+    fn weight(&self, c: usize, level: u8, value: u32, tf: &Tf, given: bool) -> f64 {
         if level == NULL {
             return 0.0;
         }
-        let base = self
-            .weights
+        let table = if given {
+            &self.weights_given
+        } else {
+            &self.weights
+        };
+        let base = table
             .get(c)
             .and_then(|w| w.get(usize::from(level)))
             .copied()
@@ -248,18 +293,35 @@ impl Scorer {
         {
             let u0 = self.u0.get(c).copied().unwrap_or(1.0);
             let lm = self.log_m0.get(c).copied().unwrap_or(0.0);
-            return lm - f.max(u0 / MAX_TF_BONUS.exp2()).log2();
+            let shift = if given {
+                self.tf_shift_given.get(c).copied().unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            return lm - f.max(u0 / MAX_TF_BONUS.exp2()).log2() + shift;
         }
         base
+    }
+
+    /// Whether comparison `c` at `level` is the given names agreeing exactly, which conditions
+    /// the comparisons after it.
+    fn given_agrees(&self, c: usize, level: u8) -> bool {
+        level == 0
+            && self
+                .comps
+                .get(c)
+                .is_some_and(|x| matches!(x.what, What::Given))
     }
 
     /// The pair's total weight in bits (without the prior).
     pub(crate) fn bits(&self, a: &Prepared, b: &Prepared, strs: Strs<'_>, tf: &Tf) -> f64 {
         let mut sum = 0.0;
         let mut household = Household::default();
+        let mut given = false;
         for (c, comp) in self.comps.iter().enumerate() {
             let (level, value) = comp.level(a, b, strs);
-            let w = self.weight(c, level, value, tf);
+            let w = self.weight(c, level, value, tf, given);
+            given |= self.given_agrees(c, level);
             sum += w;
             household.add(comp, w);
             household.level(comp, level);
@@ -281,9 +343,11 @@ impl Scorer {
     ) -> Option<f64> {
         let mut sum = 0.0;
         let mut household = Household::default();
+        let mut given = false;
         for (c, comp) in self.comps.iter().enumerate() {
             let (level, value) = comp.level(a, b, strs);
-            let w = self.weight(c, level, value, tf);
+            let w = self.weight(c, level, value, tf, given);
+            given |= self.given_agrees(c, level);
             sum += w;
             household.add(comp, w);
             household.level(comp, level);
@@ -308,13 +372,16 @@ impl Scorer {
         tf: &Tf,
     ) -> Vec<FieldWeight> {
         let mut household = Household::default();
+        let mut given = false;
         let mut out: Vec<FieldWeight> = self
             .comps
             .iter()
             .enumerate()
             .map(|(c, comp)| {
                 let (level, value) = comp.level(a, b, strs);
-                household.add(comp, self.weight(c, level, value, tf));
+                let weight = self.weight(c, level, value, tf, given);
+                given |= self.given_agrees(c, level);
+                household.add(comp, weight);
                 household.level(comp, level);
                 FieldWeight {
                     field: comp.label.clone(),
@@ -327,7 +394,7 @@ impl Scorer {
                             .unwrap_or("?")
                             .into()
                     },
-                    weight: self.weight(c, level, value, tf),
+                    weight,
                 }
             })
             .collect();
@@ -352,6 +419,7 @@ impl Scorer {
 /// one child. So their positive weights count in full only for the strongest, and for the rest
 /// up to `HOUSEHOLD_EXTRA` bits in all; and not at all when the given names differ outright.
 const HOUSEHOLD_EXTRA: f64 = 4.0;
+const HOUSEHOLD_EXTRA_SAME_GIVEN: f64 = 8.0;
 
 #[derive(Default)]
 struct Household {
@@ -360,6 +428,9 @@ struct Household {
     /// The given names are not the same name: two children of one family look exactly like
     /// this, so the family evidence says nothing about being the same child.
     sibling_like: bool,
+    /// The given names agree exactly: parents do not give two children one name, so the
+    /// family evidence is about this child.
+    same_given: bool,
 }
 
 impl Household {
@@ -373,10 +444,11 @@ impl Household {
     /// Given names that differ, or share only their consonants (Hassan, Hussein), are what
     /// siblings have.
     fn level(&mut self, comp: &Comparison, level: u8) {
-        if matches!(comp.what, What::Given)
-            && (level == 1 || usize::from(level) + 1 == comp.levels.len())
-        {
-            self.sibling_like = true;
+        if matches!(comp.what, What::Given) {
+            if level == 1 || usize::from(level) + 1 == comp.levels.len() {
+                self.sibling_like = true;
+            }
+            self.same_given = level == 0;
         }
     }
 
@@ -385,7 +457,12 @@ impl Household {
         if self.sibling_like {
             self.sum
         } else {
-            (self.sum - self.max - HOUSEHOLD_EXTRA).max(0.0)
+            let extra = if self.same_given {
+                HOUSEHOLD_EXTRA_SAME_GIVEN
+            } else {
+                HOUSEHOLD_EXTRA
+            };
+            (self.sum - self.max - extra).max(0.0)
         }
     }
 }
@@ -662,11 +739,79 @@ pub(crate) fn train(
                     label: (*label).to_string(),
                     m: m.clamp(1e-6, 1.0),
                     u: u.clamp(1e-9, 1.0),
+                    u_same_given: None,
                 })
                 .collect(),
         })
         .collect();
     (params, lambda)
+}
+
+/// Sets `u_same_given` (see [`Scorer`]) from the level patterns of pairs drawn among records
+/// with the same given name. In a large list nearly all of them are namesakes; in a small one
+/// many are the same child, so each pattern counts as much as it is not a match, under the
+/// model with the conditional u learnt so far. `prior_bits`: the log2-odds that such a pair
+/// is a match.
+pub(crate) fn learn_u_same_given(
+    comps: &[Comparison],
+    params: &mut [ComparisonParams],
+    same_given: &Patterns,
+    prior_bits: f64,
+) {
+    let Some(g) = comps.iter().position(|c| matches!(c.what, What::Given)) else {
+        return;
+    };
+    let weights = |params: &[ComparisonParams], cond: bool| -> Vec<Vec<f64>> {
+        params
+            .iter()
+            .enumerate()
+            .map(|(c, cp)| {
+                cp.levels
+                    .iter()
+                    .map(|l| {
+                        let u = if cond && c != g {
+                            l.u_same_given.unwrap_or(l.u)
+                        } else {
+                            l.u
+                        };
+                        (l.m / u).log2()
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    for round in 0..4 {
+        let w = weights(params, round > 0);
+        let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.5; c.levels.len()]).collect();
+        for (&pat, &n) in same_given {
+            let mut h = Household::default();
+            let mut bits = prior_bits;
+            for (c, comp) in comps.iter().enumerate() {
+                let l = level_of(pat, c);
+                let x = w.get(c).and_then(|r| r.get(usize::from(l))).copied();
+                if let Some(x) = x {
+                    bits += x;
+                    h.add(comp, x);
+                }
+                h.level(comp, l);
+            }
+            let not_match = 1.0 - probability(bits - h.excess());
+            for (c, row) in counts.iter_mut().enumerate() {
+                if let Some(x) = row.get_mut(usize::from(level_of(pat, c))) {
+                    *x += n * not_match;
+                }
+            }
+        }
+        normalise(&mut counts);
+        for (c, (cp, row)) in params.iter_mut().zip(counts).enumerate() {
+            if c == g {
+                continue;
+            }
+            for (l, u) in cp.levels.iter_mut().zip(row) {
+                l.u_same_given = Some(u.clamp(1e-9, 1.0));
+            }
+        }
+    }
 }
 
 fn normalise(v: &mut [Vec<f64>]) {

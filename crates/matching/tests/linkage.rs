@@ -285,3 +285,120 @@ fn the_index_finds_a_rare_name_whose_age_was_guessed_years_off() {
         "no rule but the names alone can find it: {top:?}"
     );
 }
+
+/// A made-up child of the test's own family, appended to the generated data.
+fn extra(id: &str, given: &str, family: &str, place: &str) -> Record {
+    let text = |s: &str| Value::Text(s.into());
+    Record {
+        id: id.into(),
+        values: vec![
+            text(given),
+            text(family),
+            Value::Missing,
+            text("Tamerlik Vosqorinde"),
+            text("Ozvelina Morquandi"),
+            text("M"),
+            Value::Date(Ymd::day(2015, 4, 9).unwrap()),
+            Value::Missing,
+            text("AF"),
+            text(place),
+        ],
+    }
+}
+
+fn pair<'a>(
+    pairs: &'a [haven_matching::Match],
+    recs: &[Record],
+    a: &str,
+    b: &str,
+) -> &'a haven_matching::Match {
+    let at = |id: &str| recs.iter().position(|r| r.id == id).unwrap();
+    let (i, j) = (at(a).min(at(b)), at(a).max(at(b)));
+    pairs
+        .iter()
+        .find(|m| m.left == i && m.right == j)
+        .unwrap_or_else(|| panic!("{a} and {b} were not compared"))
+}
+
+fn explained<'a>(
+    pairs: &'a [haven_matching::Match],
+    recs: &[Record],
+    a: &str,
+    b: &str,
+) -> &'a [haven_matching::FieldWeight] {
+    &pair(pairs, recs, a, b).explanation
+}
+
+fn level<'a>(weights: &'a [haven_matching::FieldWeight], field: &str) -> &'a str {
+    &weights.iter().find(|w| w.field == field).unwrap().level
+}
+
+#[test]
+fn swapped_names_agree_and_compound_names_of_siblings_do_not() {
+    let (_, mut recs) = data();
+    recs.extend([
+        extra("in order", "Zorvandel", "Qaradunizade", "AF990101"),
+        extra("swapped", "Qaradunizade", "Zorvandel", "AF990101"),
+        extra("José Luis", "José Luis", "Vosqorinde", "AF990202"),
+        extra("Juan José", "Juan José", "Vosqorinde", "AF990202"),
+        extra(
+            "María Guadalupe",
+            "María Guadalupe",
+            "Morquandi",
+            "AF990303",
+        ),
+        extra("Guadalupe", "Guadalupe", "Morquandi", "AF990303"),
+    ]);
+    let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+    let params = job.train(&Silent);
+    let pairs = job.score(&params, 0.0, &Silent).unwrap();
+    let swap = explained(&pairs, &recs, "in order", "swapped");
+    assert_eq!(level(swap, "given_name"), "exact");
+    assert_eq!(level(swap, "family_name"), "exact");
+    // Each has a part of its own: two brothers (twins here), so the family they share proves
+    // nothing.
+    let brothers = pair(&pairs, &recs, "José Luis", "Juan José");
+    assert_eq!(level(&brothers.explanation, "given_name"), "different");
+    assert!(brothers.probability < 0.5, "{brothers:?}");
+    // One name part left out: the same child, written shorter.
+    let shorter = explained(&pairs, &recs, "María Guadalupe", "Guadalupe");
+    assert_eq!(level(shorter, "given_name"), "alternative or swapped");
+}
+
+#[test]
+fn once_the_given_names_agree_a_shared_country_counts_for_less() {
+    let (_, mut recs) = data();
+    recs.extend([
+        extra("a", "Zorvandel", "Qaradunizade", "AF990101"),
+        extra("b", "Zorvandel", "Qaradunizade", "AF990101"),
+        extra("c", "Zorvanek", "Qaradunizade", "AF990101"),
+    ]);
+    let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+    let params = job.train(&Silent);
+    // Namesakes share their country far more often than strangers drawn at random.
+    let nationality = params
+        .comparisons
+        .iter()
+        .find(|c| c.label == "nationality")
+        .unwrap();
+    let same = &nationality.levels[0];
+    assert!(same.u_same_given.unwrap() > 2.0 * same.u, "{same:?}");
+    let pairs = job.score(&params, 0.0, &Silent).unwrap();
+    let weight = |w: &[haven_matching::FieldWeight]| {
+        w.iter().find(|x| x.field == "nationality").unwrap().weight
+    };
+    let exact = explained(&pairs, &recs, "a", "b");
+    let shorter = explained(&pairs, &recs, "a", "c");
+    assert_eq!(level(exact, "given_name"), "exact");
+    assert_ne!(level(shorter, "given_name"), "exact");
+    assert!(weight(exact) + 1.0 < weight(shorter));
+    // Parameters saved before this condition existed still load and score.
+    let mut json: serde_json::Value = serde_json::from_str(&params.to_json()).unwrap();
+    for c in json["comparisons"].as_array_mut().unwrap() {
+        for l in c["levels"].as_array_mut().unwrap() {
+            l.as_object_mut().unwrap().remove("u_same_given");
+        }
+    }
+    let old = Params::from_json(&json.to_string()).unwrap();
+    assert!(!job.score(&old, 0.5, &Silent).unwrap().is_empty());
+}
