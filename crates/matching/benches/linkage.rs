@@ -209,17 +209,16 @@ fn main() {
         }
     }
     if std::env::var("BENCH_PATTERNS").is_ok() {
-        // The errors grouped by their levels: which evidence the model misreads. Pairs under
-        // 0.02 are not scored (every candidate pair's explanation would not fit in memory).
+        // Scored pairs grouped by their levels, the patterns with most errors first: which
+        // evidence the model misreads, and whether its pairs could be told apart at all. Pairs
+        // under 0.02 are left out (every candidate pair's explanation would not fit in memory).
         // `BENCH_PATTERN_SHOW=<one printed pattern>` prints a few of its pairs.
         let show = std::env::var("BENCH_PATTERN_SHOW").ok();
-        let mut by = std::collections::HashMap::<String, (usize, usize)>::new();
+        let mut by = std::collections::HashMap::<String, (usize, usize, usize, usize)>::new();
         let all = job.score(&params, 0.02, &Silent).unwrap();
         for m in &all {
             let same = data.entity[m.left] == data.entity[m.right];
-            if (m.probability >= 0.5) == same {
-                continue;
-            }
+            let right = (m.probability >= 0.5) == same;
             let key = m
                 .explanation
                 .iter()
@@ -233,16 +232,17 @@ fn main() {
                     m.probability, data.rows[m.left], data.rows[m.right],
                 );
             }
-            if same {
-                counts.0 += 1;
-            } else {
-                counts.1 += 1;
+            match (right, same) {
+                (false, true) => counts.0 += 1,
+                (false, false) => counts.1 += 1,
+                (true, true) => counts.2 += 1,
+                (true, false) => counts.3 += 1,
             }
         }
         let mut v: Vec<_> = by.into_iter().collect();
-        v.sort_by_key(|(_, (missed, wrong))| std::cmp::Reverse(missed + wrong));
-        for (k, (missed, wrong)) in v.iter().take(50) {
-            println!("false positives {wrong}, false negatives {missed} | {k}");
+        v.sort_by_key(|(_, (missed, wrong, _, _))| std::cmp::Reverse(missed + wrong));
+        for (k, (missed, wrong, tp, tn)) in v.iter().take(25) {
+            println!("false pos {wrong}, false neg {missed}, true pos {tp}, true neg {tn} | {k}");
         }
     }
     if std::env::var("BENCH_FN").is_ok() {
