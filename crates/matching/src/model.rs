@@ -201,6 +201,12 @@ impl Scorer {
                     cp.label
                 )));
             }
+            if cp.label != c.label {
+                return Err(MatchError::BadParams(format!(
+                    "comparison {} where the schema makes {}",
+                    cp.label, c.label
+                )));
+            }
             if cp
                 .levels
                 .iter()

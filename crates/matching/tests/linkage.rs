@@ -87,8 +87,14 @@ fn dedupe_finds_the_duplicates_and_explains_each_pair() {
         }
         assert!(m.explanation.iter().map(|w| w.weight).sum::<f64>() > 0.0);
     }
-    // Saved parameters score the same.
+    // Saved parameters score the same; parameters for other fields are refused.
     let again = Params::from_json(&params.to_json()).unwrap();
+    let mut renamed: serde_json::Value = serde_json::from_str(&params.to_json()).unwrap();
+    renamed["comparisons"][3]["label"] = "guardian_name".into();
+    let err = Params::from_json(&renamed.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("guardian_name"), "{err}");
     let rescored = job.score(&again, 0.5, &Silent).unwrap();
     assert_eq!(rescored.len(), pairs.len());
     assert!(
