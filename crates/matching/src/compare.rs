@@ -253,6 +253,16 @@ impl Comparison {
                 let (Some(&fa), Some(&fb)) = (ga.first(), gb.first()) else {
                     return (NULL, NONE);
                 };
+                // One first name, then each its own (María José, María Fernanda): sisters.
+                if fa == fb
+                    && !rest(a).is_empty()
+                    && !rest(b).is_empty()
+                    && !subset(&a.given, &b.given)
+                    && !subset(&b.given, &a.given)
+                    && !similar(rest(a), rest(b), strs)
+                {
+                    return (4, NONE);
+                }
                 if fa == fb {
                     let agree = match (a.given_v.first(), b.given_v.first()) {
                         (Some(&x), Some(&y)) => x == y || vowels_agree(strs.get(x), strs.get(y)),
@@ -322,8 +332,15 @@ impl Comparison {
 /// Given and family name in swapped order (both ways: one way only is what relatives have, a
 /// child named for the grandfather whose name the family carries). Compared as if in order.
 fn swapped(a: &Prepared, b: &Prepared) -> bool {
-    let (ga, gb) = (names(a), names(b));
-    matches!((ga.first(), gb.first()), (Some(x), Some(y)) if x != y && b.family.contains(x) && a.family.contains(y))
+    match (names(a).first(), names(b).first()) {
+        (Some(x), Some(y)) => x != y && b.family.contains(x) && a.family.contains(y),
+        _ => false,
+    }
+}
+
+/// The given name's parts after the first.
+fn rest(p: &Prepared) -> &[u32] {
+    p.given.get(1..).unwrap_or(&[])
 }
 
 fn names(p: &Prepared) -> &[u32] {

@@ -354,6 +354,8 @@ fn swapped_names_agree_and_compound_names_of_siblings_do_not() {
             "AF990303",
         ),
         extra("Guadalupe", "Guadalupe", "Morquandi", "AF990303"),
+        extra("María José", "María José", "Quentaraz", "AF990404"),
+        extra("María Fernanda", "María Fernanda", "Quentaraz", "AF990404"),
     ]);
     let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
     let params = job.train(&Silent);
@@ -366,6 +368,10 @@ fn swapped_names_agree_and_compound_names_of_siblings_do_not() {
     let brothers = pair(&pairs, &recs, "José Luis", "Juan José");
     assert_eq!(level(&brothers.explanation, "given_name"), "different");
     assert!(brothers.probability < 0.5, "{brothers:?}");
+    // One first name, then each her own: sisters.
+    let sisters = pair(&pairs, &recs, "María José", "María Fernanda");
+    assert_eq!(level(&sisters.explanation, "given_name"), "different");
+    assert!(sisters.probability < 0.5, "{sisters:?}");
     // One name part left out: the same child, written shorter.
     let shorter = explained(&pairs, &recs, "María Guadalupe", "Guadalupe");
     assert_eq!(level(shorter, "given_name"), "alternative or swapped");
