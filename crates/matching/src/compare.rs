@@ -281,7 +281,12 @@ impl Comparison {
                 // A name part shared while each has one of its own is what siblings with
                 // compound names have (José Luis, Juan José).
                 let (sa, sb) = (subset(&a.given, &b.given), subset(&b.given, &a.given));
-                if !sa && !sb && shares(&a.given, &b.given) && !alt(a, b) {
+                if !sa
+                    && !sb
+                    && shares(&a.given, &b.given)
+                    && !alt(a, b)
+                    && !own_parts_alike(a, b, strs)
+                {
                     return (4, NONE);
                 }
                 // The given name written as the family name, where the other record has none.
@@ -297,7 +302,10 @@ impl Comparison {
                 {
                     return (2, NONE);
                 }
-                if similar(ga, gb, strs) || similar(&a.other, &b.other, strs) {
+                if similar(ga, gb, strs)
+                    || similar(&a.other, &b.other, strs)
+                    || typo_apart(&a.given_v, &b.given_v, strs)
+                {
                     return (3, NONE);
                 }
                 (4, NONE)
@@ -332,10 +340,39 @@ impl Comparison {
 /// Given and family name in swapped order (both ways: one way only is what relatives have, a
 /// child named for the grandfather whose name the family carries). Compared as if in order.
 fn swapped(a: &Prepared, b: &Prepared) -> bool {
-    match (names(a).first(), names(b).first()) {
-        (Some(x), Some(y)) => x != y && b.family.contains(x) && a.family.contains(y),
-        _ => false,
-    }
+    // One record's given name is among the other's family names, and one of those family names
+    // among its given names: the other way round up to a typo (Karla / Alsiado Ferano and
+    // Alsiao Ferano / Karla).
+    let one_way = |p: &Prepared, q: &Prepared| {
+        names(p).first().is_some_and(|x| q.family.contains(x)) && shares(&p.family, &q.given)
+    };
+    names(a).first() != names(b).first() && (one_way(a, b) || one_way(b, a))
+}
+
+/// Two written forms (vowels kept) one slip of the pen apart: a short name's skeleton has too
+/// few letters to tell a typo (José, Jocé: "js", "jc") from another name.
+fn typo_apart(a: &[u32], b: &[u32], strs: Strs<'_>) -> bool {
+    a.iter().any(|&x| {
+        b.iter().any(|&y| {
+            let (sx, sy) = (strs.get(x), strs.get(y));
+            let latin = |s: &str| !s.starts_with('#') && s.len() >= 4;
+            latin(sx) && latin(sy) && one_edit(sx.as_bytes(), sy.as_bytes())
+        })
+    })
+}
+
+/// Whether the given-name parts each record has and the other lacks are one name, mistyped.
+fn own_parts_alike(a: &Prepared, b: &Prepared, strs: Strs<'_>) -> bool {
+    let own = |p: &Prepared, q: &Prepared| -> (Vec<u32>, Vec<u32>) {
+        p.given
+            .iter()
+            .zip(&p.given_v)
+            .filter(|(g, _)| !q.given.contains(g))
+            .map(|(g, v)| (*g, *v))
+            .unzip()
+    };
+    let ((ga, va), (gb, vb)) = (own(a, b), own(b, a));
+    similar(&ga, &gb, strs) || typo_apart(&va, &vb, strs)
 }
 
 /// The given name's parts after the first.

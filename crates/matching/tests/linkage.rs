@@ -354,6 +354,10 @@ fn swapped_names_agree_and_compound_names_of_siblings_do_not() {
             "AF990303",
         ),
         extra("Guadalupe", "Guadalupe", "Morquandi", "AF990303"),
+        extra("Karla", "Karla", "Alsiado Ferano", "AF990505"),
+        extra("Karla swapped", "Alsiao Ferano", "Karla", "AF990505"),
+        extra("Josué", "Josué", "Zembrinal", "AF990606"),
+        extra("Josué mistyped", "Jocué", "Zembrinal", "AF990606"),
         extra("María José", "María José", "Quentaraz", "AF990404"),
         extra("María Fernanda", "María Fernanda", "Quentaraz", "AF990404"),
     ]);
@@ -363,6 +367,12 @@ fn swapped_names_agree_and_compound_names_of_siblings_do_not() {
     let swap = explained(&pairs, &recs, "in order", "swapped");
     assert_eq!(level(swap, "given_name"), "exact");
     assert_eq!(level(swap, "family_name"), "exact");
+    // Swapped, with a slip in the family name.
+    let slip = explained(&pairs, &recs, "Karla", "Karla swapped");
+    assert_eq!(level(slip, "given_name"), "exact");
+    // A short name mistyped is a similar name, not another child's.
+    let typo = explained(&pairs, &recs, "Josué", "Josué mistyped");
+    assert_eq!(level(typo, "given_name"), "similar");
     // Each has a part of its own: two brothers (twins here), so the family they share proves
     // nothing.
     let brothers = pair(&pairs, &recs, "José Luis", "Juan José");
