@@ -355,8 +355,11 @@ fn typo_apart(a: &[u32], b: &[u32], strs: Strs<'_>) -> bool {
     a.iter().any(|&x| {
         b.iter().any(|&y| {
             let (sx, sy) = (strs.get(x), strs.get(y));
-            let latin = |s: &str| !s.starts_with('#') && s.len() >= 4;
-            latin(sx) && latin(sy) && one_edit(sx.as_bytes(), sy.as_bytes())
+            let latin = |s: &str| !s.starts_with('#') && s.len() >= 3;
+            latin(sx)
+                && latin(sy)
+                && sx.len().max(sy.len()) >= 4
+                && one_edit(sx.as_bytes(), sy.as_bytes())
         })
     })
 }
