@@ -268,7 +268,14 @@ impl Comparison {
                         (Some(&x), Some(&y)) => x == y || vowels_agree(strs.get(x), strs.get(y)),
                         _ => true,
                     };
-                    return if agree { (0, fa) } else { (1, NONE) };
+                    if agree || swapped_as_written(a, b) {
+                        return (0, fa);
+                    }
+                    // A nickname shares its name's consonants (فطوم, فاطمة): not a sibling's.
+                    if shares(&a.canon, &b.canon) && !same_set(&a.given_v, &b.given_v) {
+                        return (2, NONE);
+                    }
+                    return (1, NONE);
                 }
                 if swapped(a, b) {
                     return (0, fa);
@@ -339,12 +346,24 @@ impl Comparison {
 
 /// Given and family name in swapped order (both ways: one way only is what relatives have, a
 /// child named for the grandfather whose name the family carries). Compared as if in order.
+/// Swapped where the given and family names share a skeleton (Bawa Oubagou, Oubagou Bawa):
+/// the given names' skeletons agree while their vowels do not, and each is the other's family
+/// name too. Siblings' given names are not their family's.
+fn swapped_as_written(a: &Prepared, b: &Prepared) -> bool {
+    match (a.given.first(), b.given.first()) {
+        (Some(x), Some(y)) => b.family.contains(x) && a.family.contains(y),
+        _ => false,
+    }
+}
+
 fn swapped(a: &Prepared, b: &Prepared) -> bool {
-    // One record's given name is among the other's family names, and one of those family names
-    // among its given names: the other way round up to a typo (Karla / Alsiado Ferano and
-    // Alsiao Ferano / Karla).
+    // One record's given name (or a nickname it has as another name) is among the other's
+    // family names, and one of its family names among the other's given names: the rest may
+    // hold a slip of the pen. Karla / Alsiado Ferano and Alsiao Ferano / Karla; Fatoumata
+    // (Fanta) / Bah and Bah / Fanta.
     let one_way = |p: &Prepared, q: &Prepared| {
-        names(p).first().is_some_and(|x| q.family.contains(x)) && shares(&p.family, &q.given)
+        (names(p).first().is_some_and(|x| q.family.contains(x)) || shares(&p.other, &q.family))
+            && shares(&p.family, &q.given)
     };
     names(a).first() != names(b).first() && (one_way(a, b) || one_way(b, a))
 }
