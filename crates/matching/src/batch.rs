@@ -755,4 +755,27 @@ mod tests {
         assert!(job.is_candidate(0, 2), "Arabic script");
         assert!(!job.is_candidate(0, 3));
     }
+
+    #[test]
+    fn a_given_name_and_the_mother_meet_without_the_father() {
+        let schema = Schema::new([
+            ("given", Kind::GivenName),
+            ("father", Kind::ParentName),
+            ("mother", Kind::ParentName),
+            ("dob", Kind::Date),
+        ]);
+        let mut recs = vec![
+            rec(0, &["Zaliy", "Mohammed Karim", "Dakhiya Rahman", ""]),
+            rec(1, &["Zaliy", "", "Dakhiya", ""]),
+            rec(2, &["Zaliy", "", "Dakhiya", ""]),
+        ];
+        // The same year, another day (written wrong, or guessed): no rule on the day.
+        let born = |y: i32, m: u8| Value::Date(Ymd::day(y, m, 26).unwrap());
+        recs[0].values[3] = born(2010, 11);
+        recs[1].values[3] = born(2010, 3);
+        recs[2].values[3] = born(2016, 11);
+        let job = Linkage::dedupe(&schema, &recs, &Silent).unwrap();
+        assert!(job.is_candidate(0, 1));
+        assert!(!job.is_candidate(0, 2), "another birth year");
+    }
 }

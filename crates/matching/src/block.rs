@@ -225,6 +225,8 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     });
     push(&mut out, vec![gf, year]);
     push(&mut out, vec![g, p1.map(Part::Parent), year]);
+    // The mother alone too: a relative who asks often knows her and not the father.
+    push(&mut out, vec![g, p2.map(Part::Parent), year]);
     push(&mut out, vec![f, day]);
     push(&mut out, vec![g, day]);
     push(
@@ -245,6 +247,7 @@ pub(crate) fn rules(comps: &[Comparison]) -> Vec<Rule> {
     for y in [early, late] {
         push(&mut out, vec![gf, y]);
         push(&mut out, vec![g, p1.map(Part::Parent), y]);
+        push(&mut out, vec![g, p2.map(Part::Parent), y]);
         push(
             &mut out,
             vec![p1.map(Part::Parent), p2.map(Part::Parent), y],
