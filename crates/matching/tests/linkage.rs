@@ -372,35 +372,33 @@ fn swapped_names_agree_and_compound_names_of_siblings_do_not() {
     let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
     let params = job.train(&Silent);
     let pairs = job.score(&params, 0.0, &Silent).unwrap();
+    // Each pair's given names, and why.
+    for (a, b, want) in [
+        ("in order", "swapped", "exact"),
+        // Swapped, with a slip in the family name.
+        ("Karla", "Karla swapped", "exact"),
+        // Swapped where given and family share a skeleton; swapped with the nickname.
+        ("Bawa", "Bawa swapped", "exact"),
+        ("Fatoumata", "Fanta swapped", "exact"),
+        // A nickname with its name's consonants is the name, not a sister's.
+        ("فاطمة", "فطوم", "alternative or swapped"),
+        // A short name mistyped is a similar name, not another child's.
+        ("Josué", "Josué mistyped", "similar"),
+        // One name part left out: the same child, written shorter.
+        ("María Guadalupe", "Guadalupe", "alternative or swapped"),
+    ] {
+        let got = level(explained(&pairs, &recs, a, b), "given_name");
+        assert_eq!(got, want, "{a} / {b}");
+    }
     let swap = explained(&pairs, &recs, "in order", "swapped");
-    assert_eq!(level(swap, "given_name"), "exact");
     assert_eq!(level(swap, "family_name"), "exact");
-    // Swapped, with a slip in the family name.
-    let slip = explained(&pairs, &recs, "Karla", "Karla swapped");
-    assert_eq!(level(slip, "given_name"), "exact");
-    // Swapped where given and family share a skeleton; swapped with the nickname.
-    let skeleton = explained(&pairs, &recs, "Bawa", "Bawa swapped");
-    assert_eq!(level(skeleton, "given_name"), "exact");
-    let nickname = explained(&pairs, &recs, "Fatoumata", "Fanta swapped");
-    assert_eq!(level(nickname, "given_name"), "exact");
-    // A nickname with its name's consonants is the name, not a sister's.
-    let fattoum = explained(&pairs, &recs, "فاطمة", "فطوم");
-    assert_eq!(level(fattoum, "given_name"), "alternative or swapped");
-    // A short name mistyped is a similar name, not another child's.
-    let typo = explained(&pairs, &recs, "Josué", "Josué mistyped");
-    assert_eq!(level(typo, "given_name"), "similar");
-    // Each has a part of its own: two brothers (twins here), so the family they share proves
-    // nothing.
-    let brothers = pair(&pairs, &recs, "José Luis", "Juan José");
-    assert_eq!(level(&brothers.explanation, "given_name"), "different");
-    assert!(brothers.probability < 0.5, "{brothers:?}");
-    // One first name, then each her own: sisters.
-    let sisters = pair(&pairs, &recs, "María José", "María Fernanda");
-    assert_eq!(level(&sisters.explanation, "given_name"), "different");
-    assert!(sisters.probability < 0.5, "{sisters:?}");
-    // One name part left out: the same child, written shorter.
-    let shorter = explained(&pairs, &recs, "María Guadalupe", "Guadalupe");
-    assert_eq!(level(shorter, "given_name"), "alternative or swapped");
+    // Each has a part of its own: two brothers (twins here), then two sisters, so the family
+    // they share proves nothing.
+    for (a, b) in [("José Luis", "Juan José"), ("María José", "María Fernanda")] {
+        let siblings = pair(&pairs, &recs, a, b);
+        assert_eq!(level(&siblings.explanation, "given_name"), "different");
+        assert!(siblings.probability < 0.5, "{siblings:?}");
+    }
 }
 
 #[test]
