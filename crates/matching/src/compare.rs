@@ -344,8 +344,6 @@ impl Comparison {
     }
 }
 
-/// Given and family name in swapped order (both ways: one way only is what relatives have, a
-/// child named for the grandfather whose name the family carries). Compared as if in order.
 /// Swapped where the given and family names share a skeleton (Bawa Oubagou, Oubagou Bawa):
 /// the given names' skeletons agree while their vowels do not, and each is the other's family
 /// name too. Siblings' given names are not their family's.
@@ -356,6 +354,8 @@ fn swapped_as_written(a: &Prepared, b: &Prepared) -> bool {
     }
 }
 
+/// Given and family name in swapped order, compared as if in order. Both ways: one way only
+/// is what relatives have (a child named for the grandfather whose name the family carries).
 fn swapped(a: &Prepared, b: &Prepared) -> bool {
     // One record's given name (or a nickname it has as another name) is among the other's
     // family names, and one of its family names among the other's given names: the rest may
