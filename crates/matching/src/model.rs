@@ -321,18 +321,8 @@ impl Scorer {
 
     /// The pair's total weight in bits (without the prior).
     pub(crate) fn bits(&self, a: &Prepared, b: &Prepared, strs: Strs<'_>, tf: &Tf) -> f64 {
-        let mut sum = 0.0;
-        let mut household = Household::default();
-        let mut given = false;
-        for (c, comp) in self.comps.iter().enumerate() {
-            let (level, value) = comp.level(a, b, strs);
-            let w = self.weight(c, level, value, tf, given);
-            given |= self.given_agrees(c, level);
-            sum += w;
-            household.add(comp, w);
-            household.level(comp, level);
-        }
-        sum - household.excess()
+        self.bits_at_least(a, b, strs, tf, f64::NEG_INFINITY)
+            .unwrap_or(f64::NEG_INFINITY)
     }
 
     /// [`Self::bits`], or `None` as soon as the pair cannot reach `min` bits whatever its
@@ -530,28 +520,12 @@ fn em(
         let mut mc: Vec<Vec<f64>> = comps.iter().map(|c| vec![1e-4; c.levels.len()]).collect();
         let mut matched = 0.0;
         let prior = (lambda / (1.0 - lambda)).log2();
+        let w = log_ratios(m, u);
         for (&pat, &n) in pats {
             if !informative(comps, pat, masked, learn) {
                 continue;
             }
-            let mut h = Household::default();
-            let mut bits = prior;
-            for (c, comp) in comps.iter().enumerate() {
-                if masked.get(c).copied().unwrap_or(false) {
-                    continue;
-                }
-                let l = usize::from(level_of(pat, c));
-                if let (Some(mv), Some(uv)) = (
-                    m.get(c).and_then(|x| x.get(l)),
-                    u.get(c).and_then(|x| x.get(l)),
-                ) {
-                    let w = (mv / uv).log2();
-                    bits += w;
-                    h.add(comp, w);
-                }
-                h.level(comp, level_of(pat, c));
-            }
-            let p = probability(bits - h.excess());
+            let p = probability(prior + pattern_bits(comps, &w, pat, masked));
             matched += p * n;
             for (c, row) in mc.iter_mut().enumerate() {
                 if let Some(x) = row.get_mut(usize::from(level_of(pat, c))) {
@@ -767,41 +741,31 @@ pub(crate) fn learn_u_same_given(
     let Some(g) = comps.iter().position(|c| matches!(c.what, What::Given)) else {
         return;
     };
-    let weights = |params: &[ComparisonParams], cond: bool| -> Vec<Vec<f64>> {
-        params
+    let m: Vec<Vec<f64>> = params
+        .iter()
+        .map(|cp| cp.levels.iter().map(|l| l.m).collect())
+        .collect();
+    let none = vec![false; comps.len()];
+    for round in 0..4 {
+        // The first round weighs against random strangers; the later ones against what the
+        // round before learnt.
+        let u: Vec<Vec<f64>> = params
             .iter()
             .enumerate()
             .map(|(c, cp)| {
                 cp.levels
                     .iter()
-                    .map(|l| {
-                        let u = if cond && c != g {
-                            l.u_same_given.unwrap_or(l.u)
-                        } else {
-                            l.u
-                        };
-                        (l.m / u).log2()
+                    .map(|l| match l.u_same_given {
+                        Some(ug) if round > 0 && c != g => ug,
+                        _ => l.u,
                     })
                     .collect()
             })
-            .collect()
-    };
-    for round in 0..4 {
-        let w = weights(params, round > 0);
+            .collect();
+        let w = log_ratios(&m, &u);
         let mut counts: Vec<Vec<f64>> = comps.iter().map(|c| vec![0.5; c.levels.len()]).collect();
         for (&pat, &n) in same_given {
-            let mut h = Household::default();
-            let mut bits = prior_bits;
-            for (c, comp) in comps.iter().enumerate() {
-                let l = level_of(pat, c);
-                let x = w.get(c).and_then(|r| r.get(usize::from(l))).copied();
-                if let Some(x) = x {
-                    bits += x;
-                    h.add(comp, x);
-                }
-                h.level(comp, l);
-            }
-            let not_match = 1.0 - probability(bits - h.excess());
+            let not_match = 1.0 - probability(prior_bits + pattern_bits(comps, &w, pat, &none));
             for (c, row) in counts.iter_mut().enumerate() {
                 if let Some(x) = row.get_mut(usize::from(level_of(pat, c))) {
                     *x += n * not_match;
@@ -818,6 +782,33 @@ pub(crate) fn learn_u_same_given(
             }
         }
     }
+}
+
+/// log2(m/u) per comparison and level.
+fn log_ratios(m: &[Vec<f64>], u: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    m.iter()
+        .zip(u)
+        .map(|(mr, ur)| mr.iter().zip(ur).map(|(m, u)| (m / u).log2()).collect())
+        .collect()
+}
+
+/// A level pattern's weight in bits under the weights `w`, family evidence capped as in
+/// scoring; comparisons in `masked` do not count.
+fn pattern_bits(comps: &[Comparison], w: &[Vec<f64>], pat: u64, masked: &[bool]) -> f64 {
+    let mut h = Household::default();
+    let mut bits = 0.0;
+    for (c, comp) in comps.iter().enumerate() {
+        if masked.get(c).copied().unwrap_or(false) {
+            continue;
+        }
+        let l = level_of(pat, c);
+        if let Some(&x) = w.get(c).and_then(|r| r.get(usize::from(l))) {
+            bits += x;
+            h.add(comp, x);
+        }
+        h.level(comp, l);
+    }
+    bits - h.excess()
 }
 
 fn normalise(v: &mut [Vec<f64>]) {
