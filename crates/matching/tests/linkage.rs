@@ -95,6 +95,15 @@ fn dedupe_finds_the_duplicates_and_explains_each_pair() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("guardian_name"), "{err}");
+    let mut out_of_range: serde_json::Value = serde_json::from_str(&params.to_json()).unwrap();
+    out_of_range["comparisons"][1]["levels"][0]["u_same_given"] = 2.0.into();
+    let err = Params::from_json(&out_of_range.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("family_name") && err.contains("u_same_given"),
+        "{err}"
+    );
     let rescored = job.score(&again, 0.5, &Silent).unwrap();
     assert_eq!(rescored.len(), pairs.len());
     assert!(
