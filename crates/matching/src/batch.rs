@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use crate::block::{Rule, Splitters, rules, wide_birth};
 use crate::compare::{Comparison, What, comparisons};
+use crate::consistency::{Graph, NEIGHBOUR};
 use crate::model::{
     FieldWeight, Params, Patterns, Scorer, Tf, learn_u_same_given, pattern, probability, train,
 };
@@ -34,6 +35,8 @@ pub struct Linkage {
     comps: Vec<Comparison>,
     interner: Interner,
     recs: Vec<Prepared>,
+    /// The records' ids, to name a third record in an explanation.
+    ids: Vec<Box<str>>,
     /// For a link, the records before this index are the left set.
     split: Option<usize>,
     rules: Vec<Rule>,
@@ -96,6 +99,7 @@ impl Linkage {
         let mut interner = Interner::default();
         let all: Vec<&Record> = a.iter().chain(b).collect();
         let recs = prepare_all(schema, &srcs, &all, &mut interner);
+        let ids = all.iter().map(|r| r.id.as_str().into()).collect();
         progress.advance(all.len() as u64);
         drop(all);
         let mut tf = Tf::new(comps.len());
@@ -130,6 +134,7 @@ impl Linkage {
             comps,
             interner,
             recs,
+            ids,
             split,
             rules,
             keys,
@@ -476,6 +481,10 @@ impl Linkage {
     }
 
     /// Scores every blocked pair and returns those at or above `threshold`, most probable first.
+    /// Each pair is then weighed against the records near either of its two (see
+    /// `consistency`): a strong rival lowers it, a chain of strong pairs raises it and can
+    /// propose a pair blocking did not. Pairs under 0.2 that no chain proposes keep
+    /// their own probability: a third record could only lower it.
     pub fn score(
         &self,
         params: &Params,
@@ -495,15 +504,19 @@ impl Linkage {
         let prior = scorer.prior_bits(others as f64);
         let strs = self.strs();
         progress.stage("scoring", self.pairs);
-        // The threshold as bits, so most pairs need no exponential.
-        let min_bits = if threshold <= 0.0 {
-            f64::NEG_INFINITY
-        } else if threshold >= 1.0 {
-            f64::INFINITY
-        } else {
-            (threshold / (1.0 - threshold)).log2()
+        // The thresholds as bits, so most pairs need no exponential.
+        let as_bits = |t: f64| {
+            if t <= 0.0 {
+                f64::NEG_INFINITY
+            } else if t >= 1.0 {
+                f64::INFINITY
+            } else {
+                (t / (1.0 - t)).log2()
+            }
         };
-        let (found, count): (Vec<(u32, u32, f64)>, u64) = self.fold_pairs(
+        let min_bits = as_bits(threshold);
+        let raw_min = as_bits(threshold.min(NEIGHBOUR));
+        let (mut found, count): (Vec<(u32, u32, f64)>, u64) = self.fold_pairs(
             None,
             || (Vec::new(), 0u64),
             |acc, i, j| {
@@ -512,8 +525,8 @@ impl Linkage {
                     progress.advance(65_536);
                 }
                 if let (Some(a), Some(b)) = (self.recs.get(i as usize), self.recs.get(j as usize))
-                    && let Some(bits) = scorer.bits_at_least(a, b, strs, &self.tf, min_bits - prior)
-                    && bits + prior >= min_bits
+                    && let Some(bits) = scorer.bits_at_least(a, b, strs, &self.tf, raw_min - prior)
+                    && bits + prior >= raw_min
                 {
                     acc.0.push((i, j, bits + prior));
                 }
@@ -528,16 +541,48 @@ impl Linkage {
         );
         self.scored
             .store(count, std::sync::atomic::Ordering::Relaxed);
+        let pair_bits =
+            |i: u32, j: u32| match (self.recs.get(i as usize), self.recs.get(j as usize)) {
+                (Some(a), Some(b)) => scorer.bits(a, b, strs, &self.tf) + prior,
+                _ => f64::NEG_INFINITY,
+            };
+        let graph = Graph::new(&found);
+        let across = |i: u32, j: u32| {
+            self.split
+                .is_none_or(|s| ((i as usize) < s) != ((j as usize) < s))
+        };
+        let blocked = found.len();
+        found.extend(
+            graph
+                .chained(&found, across)
+                .into_iter()
+                .map(|(i, j)| (i, j, pair_bits(i, j))),
+        );
+        let neighbour = as_bits(NEIGHBOUR);
+        let shifts = graph.shifts(&found, pair_bits, |n| {
+            n >= blocked || found.get(n).is_some_and(|p| p.2 >= neighbour)
+        });
         let offset = self.split.unwrap_or(0);
         let mut out: Vec<Match> = found
             .par_iter()
-            .filter_map(|&(i, j, bits)| {
+            .zip(shifts)
+            .filter_map(|(&(i, j, raw), shift)| {
+                let bits = raw + shift.map_or(0.0, |s| s.bits);
+                if bits < min_bits {
+                    return None;
+                }
                 let (a, b) = (self.recs.get(i as usize)?, self.recs.get(j as usize)?);
+                let mut explanation = scorer.explain(a, b, strs, &self.tf);
+                if let Some(line) = shift
+                    .and_then(|s| s.explain(self.ids.get(s.by as usize).map_or("?", |id| &**id)))
+                {
+                    explanation.push(line);
+                }
                 Some(Match {
                     left: i as usize,
                     right: j as usize - offset,
                     probability: probability(bits),
-                    explanation: scorer.explain(a, b, strs, &self.tf),
+                    explanation,
                 })
             })
             .collect();

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::block::{Rule, query_rules};
+use crate::consistency::{Graph, MAX_NEIGHBOURS, Shift};
 use crate::model::{FieldWeight, Params, Scorer, Tf, probability};
 use crate::prepare::{Interner, Normalised, Prepared, Source, Strs, normalise, sources};
 use crate::schema::{Record, Schema};
@@ -200,20 +201,46 @@ impl Index {
             })
             .collect();
         let by_score = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-        if scored.len() > k && k > 0 {
-            scored.select_nth_unstable_by(k - 1, by_score);
-            scored.truncate(k);
+        // The best few are weighed against each other (see `consistency`): of two siblings,
+        // the one the query fits less gives way to the other, unless the two are one child.
+        let keep = k.max(MAX_NEIGHBOURS);
+        if scored.len() > keep {
+            scored.select_nth_unstable_by(keep - 1, by_score);
+            scored.truncate(keep);
         }
+        let query = u32::MAX;
+        let pairs: Vec<(u32, u32, f64)> = scored.iter().map(|&(b, s)| (query, s, b)).collect();
+        let rec = |s: u32| Some(&self.slots.get(s as usize)?.as_ref()?.rec);
+        let shifts = Graph::new(&pairs).shifts(
+            &pairs,
+            |x, y| match (rec(x), rec(y)) {
+                (Some(a), Some(b)) => self.scorer.bits(a, b, strs, &self.tf) + prior,
+                _ => f64::NEG_INFINITY,
+            },
+            |_| true,
+        );
+        let mut scored: Vec<(f64, u32, Option<Shift>)> = scored
+            .into_iter()
+            .zip(shifts)
+            .map(|((bits, s), shift)| (bits + shift.map_or(0.0, |x| x.bits), s, shift))
+            .collect();
+        scored.sort_by(|a, b| by_score(&(a.0, a.1), &(b.0, b.1)));
         scored.truncate(k);
-        scored.sort_by(by_score);
         Ok(scored
             .into_iter()
-            .filter_map(|(bits, s)| {
+            .filter_map(|(bits, s, shift)| {
                 let slot = self.slots.get(s as usize)?.as_ref()?;
+                let mut explanation = self.scorer.explain(&q, &slot.rec, strs, &self.tf);
+                if let Some(line) = shift.and_then(|x| {
+                    let by = self.slots.get(x.by as usize)?.as_ref()?;
+                    x.explain(&by.id)
+                }) {
+                    explanation.push(line);
+                }
                 Some(Candidate {
                     id: slot.id.clone(),
                     probability: probability(bits),
-                    explanation: self.scorer.explain(&q, &slot.rec, strs, &self.tf),
+                    explanation,
                 })
             })
             .collect())

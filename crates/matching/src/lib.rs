@@ -11,6 +11,7 @@
 mod batch;
 mod block;
 mod compare;
+mod consistency;
 mod index;
 mod model;
 mod nickname;
@@ -19,6 +20,7 @@ mod prepare;
 mod schema;
 
 pub use batch::{Linkage, MAX_BLOCK, Match};
+pub use consistency::OTHER_RECORDS;
 pub use index::{Candidate, Index};
 pub use model::{ComparisonParams, FieldWeight, LevelParams, Params};
 pub use schema::{FieldSpec, Kind, Record, Schema, Value, Ymd, valid as valid_date};
@@ -80,11 +82,15 @@ pub fn comparison_labels(schema: &Schema) -> Vec<String> {
         .collect()
 }
 
-/// Explanation as one line: `given: exact +6.2; dob: different -7.9`.
+/// Explanation as one line: `given: exact +6.2; dob: different -7.9; other records: R17 fits
+/// better -8.8`.
 pub fn explain_line(weights: &[FieldWeight]) -> String {
     weights
         .iter()
-        .map(|w| format!("{}: {} {:+.1}", w.field, w.level, w.weight))
+        .map(|w| match &w.record {
+            Some(r) => format!("{}: {r} {} {:+.1}", w.field, w.level, w.weight),
+            None => format!("{}: {} {:+.1}", w.field, w.level, w.weight),
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

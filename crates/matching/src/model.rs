@@ -82,6 +82,9 @@ pub struct FieldWeight {
     pub level: String,
     /// Bits of evidence: positive for a match, negative against.
     pub weight: f64,
+    /// On an [`crate::OTHER_RECORDS`] line, the id of the record that weighed most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 /// Term frequencies of the values an exact name agreement can be on.
@@ -391,6 +394,7 @@ impl Scorer {
                             .into()
                     },
                     weight,
+                    record: None,
                 }
             })
             .collect();
@@ -404,6 +408,7 @@ impl Scorer {
                     "capped".into()
                 },
                 weight: -excess,
+                record: None,
             });
         }
         out

@@ -447,3 +447,85 @@ fn once_the_given_names_agree_a_shared_country_counts_for_less() {
     let old = Params::from_json(&json.to_string()).unwrap();
     assert!(!job.score(&old, 0.5, &Silent).unwrap().is_empty());
 }
+
+/// What one record says about a pair of two others: a child that fits better takes a
+/// sibling's pair down, a record that links two takes their pair up.
+#[test]
+fn third_records_weigh_on_a_pair() {
+    let (_, base) = data();
+    let score = |extra_recs: Vec<Record>| {
+        let mut recs = base.clone();
+        recs.extend(extra_recs);
+        let job = Linkage::dedupe(&schema(), &recs, &Silent).unwrap();
+        let params = job.train(&Silent);
+        (job.score(&params, 0.0, &Silent).unwrap(), recs, params)
+    };
+    // A relative's request names the family and "Zorvandel", and nothing that tells the
+    // children apart; Zorvandel fits it better than his sister, registered without her name.
+    let mut query = extra("request", "Zorvandel", "Qaradunizade", "AF990101");
+    (query.values[5], query.values[6]) = (Value::Missing, Value::Missing);
+    let mut sister = extra("sister", "", "Qaradunizade", "AF990101");
+    sister.values[0] = Value::Missing;
+    sister.values[5] = Value::Text("F".into());
+    sister.values[6] = Value::Date(Ymd::day(2011, 1, 20).unwrap());
+    let brother = extra("brother", "Zorvandel", "Qaradunizade", "AF990101");
+    let (alone, recs, _) = score(vec![query.clone(), sister.clone()]);
+    let before = pair(&alone, &recs, "request", "sister").probability;
+    let (all, recs, params) = score(vec![query.clone(), sister.clone(), brother.clone()]);
+    let after = pair(&all, &recs, "request", "sister");
+    let rival = after
+        .explanation
+        .iter()
+        .find(|w| w.field == "other records")
+        .unwrap_or_else(|| panic!("{after:?}"));
+    assert_eq!(
+        (rival.level.as_str(), rival.record.as_deref()),
+        ("fits better", Some("brother"))
+    );
+    assert!(
+        rival.weight < -1.0 && after.probability < before,
+        "{before} {after:?}"
+    );
+    let b = pair(&all, &recs, "request", "brother");
+    assert!(b.probability > after.probability, "{b:?} {after:?}");
+    // The index weighs a query's candidates against each other the same way.
+    let mut index = Index::new(params).unwrap();
+    index.extend(&[sister, brother]).unwrap();
+    let top = index.top_k(&query, 2).unwrap();
+    assert_eq!(top[0].id, "brother");
+    let last = top[1].explanation.last().unwrap();
+    assert_eq!(top[1].id, "sister");
+    assert_eq!(
+        (last.level.as_str(), last.record.as_deref()),
+        ("fits better", Some("brother"))
+    );
+
+    // One registration has the name and the birth date, another the parents and the
+    // village, so little in common that blocking never pairs them; a third, complete one is
+    // both, and shows the first two are one child.
+    let mut named = extra("named", "Zorvandel", "Qaradunizade", "AF990101");
+    (named.values[3], named.values[4], named.values[9]) =
+        (Value::Missing, Value::Missing, Value::Missing);
+    let mut placed = extra("placed", "", "Qaradunizade", "AF990101");
+    placed.values[0] = Value::Missing;
+    placed.values[6] = Value::Missing;
+    let complete = extra("complete", "Zorvandel", "Qaradunizade", "AF990101");
+    let (alone, recs, _) = score(vec![named.clone(), placed.clone()]);
+    let at = |id: &str| recs.iter().position(|r| r.id == id).unwrap();
+    let (named_at, placed_at) = (at("named"), at("placed"));
+    assert!(
+        !alone
+            .iter()
+            .any(|m| m.left == named_at && m.right == placed_at)
+    );
+    let (all, recs, _) = score(vec![named, placed, complete]);
+    let after = pair(&all, &recs, "named", "placed");
+    assert!(after.probability > 0.5, "{after:?}");
+    assert!(
+        after
+            .explanation
+            .iter()
+            .any(|w| w.record.as_deref() == Some("complete") && w.weight > 0.0),
+        "{after:?}"
+    );
+}

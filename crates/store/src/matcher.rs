@@ -198,10 +198,13 @@ fn registration_date(c: &CaseRecord) -> Date {
         .unwrap_or_else(|| c.created_at.date())
 }
 
-/// The agreement levels of an explanation: what "the evidence changed" is measured by.
+/// The agreement levels of an explanation: what "the evidence changed" is measured by. What
+/// other records say of the pair is left out: a record added elsewhere does not change the
+/// evidence of this one.
 pub fn pattern(explanation: &[FieldWeight]) -> String {
     explanation
         .iter()
+        .filter(|w| w.field != haven_matching::OTHER_RECORDS)
         .map(|w| format!("{}:{}", w.field, w.level))
         .collect::<Vec<_>>()
         .join(";")
@@ -364,11 +367,19 @@ pub struct Scored {
 }
 
 impl From<&Candidate> for Scored {
+    /// The record another line names is left out: it may be outside the reviewer's scope.
     fn from(c: &Candidate) -> Self {
         Self {
             probability: c.probability,
             pattern: pattern(&c.explanation),
-            explanation: c.explanation.clone(),
+            explanation: c
+                .explanation
+                .iter()
+                .map(|w| FieldWeight {
+                    record: None,
+                    ..w.clone()
+                })
+                .collect(),
         }
     }
 }
@@ -915,6 +926,26 @@ mod tests {
             }],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn what_other_records_say_is_not_the_pairs_evidence() {
+        let line = |field: &str, level: &str| FieldWeight {
+            field: field.into(),
+            level: level.into(),
+            weight: 1.0,
+            record: None,
+        };
+        let own = vec![
+            line("given_name", "exact"),
+            line("date_of_birth", "same day"),
+        ];
+        let mut with_rival = own.clone();
+        with_rival.push(line(haven_matching::OTHER_RECORDS, "fits better"));
+        assert_eq!(pattern(&own), pattern(&with_rival));
+        let mut changed = own.clone();
+        changed[1] = line("date_of_birth", "different");
+        assert_ne!(pattern(&own), pattern(&changed));
     }
 
     #[test]

@@ -167,6 +167,8 @@ struct ReviewPage {
     case_link: Option<String>,
     request_link: Option<String>,
     rows: Vec<CompareRow>,
+    /// What other records say of the pair, and its weight.
+    others: Option<(String, String)>,
     forms: Vec<DecisionForm>,
     notice: Option<String>,
     comment: String,
@@ -419,6 +421,25 @@ fn compare_rows(
         .collect()
 }
 
+/// What other records say of the pair, in words, and its weight (never which record: it may be
+/// outside the reviewer's scope).
+fn other_records(
+    c: &Chrome,
+    explanation: &[haven_matching::FieldWeight],
+) -> Option<(String, String)> {
+    explanation
+        .iter()
+        .find(|w| w.field == haven_matching::OTHER_RECORDS)
+        .map(|w| {
+            let key = if w.weight < 0.0 {
+                "match-other-rival"
+            } else {
+                "match-other-chain"
+            };
+            (c.t(key), c.lang.signed(w.weight))
+        })
+}
+
 async fn render_review(
     state: &AppState,
     user: &UiUser,
@@ -481,6 +502,7 @@ async fn render_review(
         })
         .collect::<Vec<_>>();
     let refused = notice.is_some() || forms.iter().any(|f| !f.errors.is_empty());
+    let others = other_records(&c, &pair.explanation);
     let page = ReviewPage {
         id: pair.id.to_string(),
         version: pair.version,
@@ -492,6 +514,7 @@ async fn render_review(
             .as_ref()
             .map(|_| format!("/tracing/{}", pair.tracing_request_id)),
         rows,
+        others,
         forms,
         notice,
         comment: pair.comment.unwrap_or_default(),
@@ -594,7 +617,25 @@ mod tests {
             field: field.into(),
             level: level.into(),
             weight,
+            record: None,
         }
+    }
+
+    #[test]
+    fn what_other_records_say_reads_as_a_sentence_with_its_weight() {
+        let c = Chrome::public(Lang::En, "match-title", "/");
+        let own = [weight("given_name", "exact", 6.84)];
+        assert_eq!(other_records(&c, &own), None);
+        let rival = [
+            own[0].clone(),
+            weight(haven_matching::OTHER_RECORDS, "fits better", -8.8),
+        ];
+        let (text, w) = other_records(&c, &rival).unwrap();
+        assert!(text.starts_with("Another record fits one of these two better"));
+        assert!(w.contains("8.8") && !w.contains('+'), "{w}");
+        let chain = [weight(haven_matching::OTHER_RECORDS, "links both", 7.2)];
+        let (text, _) = other_records(&c, &chain).unwrap();
+        assert!(text.contains("same child as both"), "{text}");
     }
 
     #[test]
