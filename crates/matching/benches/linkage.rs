@@ -6,6 +6,7 @@
 //! queries. Run one size per process so the peak memory is that size's. To see where errors
 //! come from: `BENCH_FP=1` (false positives), `BENCH_FN=1` (false negatives), `BENCH_PATTERNS=1`
 //! (both, grouped by their agreement levels), `BENCH_DEBUG=1` (the trained m and u).
+//! `BENCH_SEED=N` generates other data (42 by default).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
@@ -99,7 +100,12 @@ fn main() {
     };
     let with_index = args.iter().any(|a| a == "--index");
     let today = time::Date::from_calendar_date(2026, time::Month::June, 1).unwrap();
-    let data = linkage(42, n, setting, today);
+    // `BENCH_SEED=N`: other generated data, to see how much the figures owe to one seed.
+    let seed = std::env::var("BENCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(42);
+    let data = linkage(seed, n, setting, today);
     // `--csv DIR`: write the data as CSV files (all, left = first records, right = second ones)
     // with the matching config, for `haven match` or other tools, and stop.
     if let Some(dir) = args
