@@ -566,4 +566,13 @@ async fn proposals_find_most_sought_children_and_few_others() {
         precision >= 0.9 && recall >= 0.9,
         "precision {precision:.3}, recall {recall:.3}"
     );
+    // Where another record weighed on a pair the explanation says so, but never which record:
+    // it may be outside the reviewer's scope.
+    let weighed = found
+        .iter()
+        .flat_map(|p| &p.explanation)
+        .filter(|w| w.field == haven_matching::OTHER_RECORDS)
+        .inspect(|w| assert_eq!(w.record, None, "{w:?}"))
+        .count();
+    assert!(weighed > 0, "siblings in the caseload weigh on some pair");
 }
