@@ -6,7 +6,8 @@ use crate::block::{Rule, Splitters, rules, wide_birth};
 use crate::compare::{Comparison, What, comparisons};
 use crate::consistency::{Graph, NEIGHBOUR};
 use crate::model::{
-    FieldWeight, Params, Patterns, Scorer, Tf, learn_u_same_given, pattern, probability, train,
+    FieldWeight, Params, Patterns, Scorer, Tf, bits_of, learn_u_same_given, pattern, probability,
+    train,
 };
 use crate::prepare::{Interner, Prepared, Strs, prepare_all, sources};
 use crate::schema::{Record, Schema};
@@ -505,17 +506,8 @@ impl Linkage {
         let strs = self.strs();
         progress.stage("scoring", self.pairs);
         // The thresholds as bits, so most pairs need no exponential.
-        let as_bits = |t: f64| {
-            if t <= 0.0 {
-                f64::NEG_INFINITY
-            } else if t >= 1.0 {
-                f64::INFINITY
-            } else {
-                (t / (1.0 - t)).log2()
-            }
-        };
-        let min_bits = as_bits(threshold);
-        let raw_min = as_bits(threshold.min(NEIGHBOUR));
+        let min_bits = bits_of(threshold);
+        let raw_min = bits_of(threshold.min(NEIGHBOUR));
         let (mut found, count): (Vec<(u32, u32, f64)>, u64) = self.fold_pairs(
             None,
             || (Vec::new(), 0u64),
@@ -558,7 +550,7 @@ impl Linkage {
                 .into_iter()
                 .map(|(i, j)| (i, j, pair_bits(i, j))),
         );
-        let neighbour = as_bits(NEIGHBOUR);
+        let neighbour = bits_of(NEIGHBOUR);
         let shifts = graph.shifts(&found, pair_bits, |n| {
             n >= blocked || found.get(n).is_some_and(|p| p.2 >= neighbour)
         });

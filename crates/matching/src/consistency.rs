@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::model::FieldWeight;
+use crate::model::{FieldWeight, bits_of};
 
 /// The explanation line of a shift: not the pair's own evidence, but what other records say.
 pub const OTHER_RECORDS: &str = "other records";
@@ -27,10 +27,6 @@ const CHAIN: f64 = 0.5;
 /// which would shift its pairs a little.
 pub(crate) const MAX_NEIGHBOURS: usize = 24;
 
-fn bits_of(p: f64) -> f64 {
-    (p / (1.0 - p)).log2()
-}
-
 /// log2(2^x + 2^y), exact at the extremes.
 fn lse2(x: f64, y: f64) -> f64 {
     let (hi, lo) = if x >= y { (x, y) } else { (y, x) };
@@ -41,7 +37,7 @@ fn lse2(x: f64, y: f64) -> f64 {
 }
 
 /// How many bits a third record b shifts pair (a, c), from the bits of (a, b) and (b, c).
-pub(crate) fn shift(ab: f64, bc: f64) -> f64 {
+fn shift(ab: f64, bc: f64) -> f64 {
     lse2(0.0, ab + bc) - lse2(lse2(0.0, ab), bc)
 }
 
@@ -133,8 +129,9 @@ impl Graph {
         out
     }
 
-    /// For each pair that `weigh` picks (by position), the shift its third records bring (None when it has
-    /// none). Pairs that are not neighbouring pairs themselves are scored by `score`.
+    /// For each pair that `weigh` picks (by position), the shift its third records bring
+    /// (None when it has none). Pairs that are not neighbouring pairs themselves are scored by
+    /// `score`.
     pub(crate) fn shifts(
         &self,
         pairs: &[(u32, u32, f64)],
@@ -167,22 +164,30 @@ impl Graph {
                 // higher than its weaker link: when a and c are one child, what b shares with
                 // a it mostly shares with c too, and counting both would count it twice.
                 let (mut against, mut chain) = (0.0, 0.0);
-                let mut most: Option<(u32, f64)> = None;
+                // The record that weighed most on the side the shift comes out on.
+                let (mut rival, mut link): (Option<(u32, f64)>, Option<u32>) = (None, None);
                 for b in thirds {
                     let (ab, bc) = (bits(a, b), bits(b, c));
-                    let mut s = shift(ab, bc);
+                    let s = shift(ab, bc);
                     if s > 0.0 {
-                        s = s.min((ab.min(bc) - own).max(0.0));
-                        chain = f64::max(chain, s);
+                        let s = s.min((ab.min(bc) - own).max(0.0));
+                        if link.is_none() || s > chain {
+                            (chain, link) = (s, Some(b));
+                        }
                     } else {
                         against += s;
-                    }
-                    if most.is_none_or(|m| s.abs() > m.1.abs()) {
-                        most = Some((b, s));
+                        if rival.is_none_or(|r| s < r.1) {
+                            rival = Some((b, s));
+                        }
                     }
                 }
-                let total = against + chain;
-                most.map(|(by, _)| Shift { bits: total, by })
+                let bits = against + chain;
+                let by = if bits < 0.0 {
+                    rival.map(|r| r.0)
+                } else {
+                    link.or(rival.map(|r| r.0))
+                };
+                by.map(|by| Shift { bits, by })
             })
             .collect()
     }
@@ -226,6 +231,16 @@ mod tests {
         // The strong pair gives up only what record 2's 1 bit claims: log2(3).
         let own = s[0].expect("pair 0-1 has a third record");
         assert!((own.bits + 3f64.log2()).abs() < 1e-6, "{own:?}");
+    }
+
+    #[test]
+    fn the_record_named_is_the_one_on_the_side_the_pair_moved() {
+        // Pair 0-3 at 0 bits; record 1 links both strongly, record 2 is a weak rival of 0.
+        let pairs = [(0, 3, 0.0), (0, 1, 10.0), (1, 3, 10.0), (0, 2, 1.0)];
+        let g = Graph::new(&pairs);
+        let s = g.shifts(&pairs, |_, _| -30.0, |n| n == 0)[0].expect("pair 0-3 has thirds");
+        assert!(s.bits > 5.0, "{s:?}");
+        assert_eq!(s.by, 1);
     }
 
     #[test]

@@ -472,6 +472,17 @@ pub(crate) fn probability(bits: f64) -> f64 {
     1.0 / (1.0 + (-bits).exp2())
 }
 
+/// The inverse of [`probability`]: log2-odds, infinite at 0 and 1.
+pub(crate) fn bits_of(p: f64) -> f64 {
+    if p <= 0.0 {
+        f64::NEG_INFINITY
+    } else if p >= 1.0 {
+        f64::INFINITY
+    } else {
+        (p / (1.0 - p)).log2()
+    }
+}
+
 pub(crate) fn pattern(comps: &[Comparison], a: &Prepared, b: &Prepared, strs: Strs<'_>) -> u64 {
     let mut p = 0u64;
     for (c, comp) in comps.iter().enumerate() {
